@@ -1,0 +1,75 @@
+"""The one configuration object, read from the environment.
+
+Priority, highest first: process environment, then ``var/fraudgraph.env`` (written by
+``./run`` on first use with fresh random keys), then the defaults below. No other module
+reads ``os.environ``; everything takes a ``Settings`` (or the piece of it it needs).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = REPO_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of every fraudgraph component."""
+
+    model_config = SettingsConfigDict(
+        env_file=(DEFAULT_VAR_DIR / "fraudgraph.env",),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    # Neo4j. When NEO4J_URI is set, that server is used and nothing is started.
+    neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", validation_alias="NEO4J_USER")
+    neo4j_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias="NEO4J_PASSWORD"
+    )
+    neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
+    neo4j_host: str = Field(default="127.0.0.1", validation_alias="FRAUDGRAPH_NEO4J_HOST")
+    neo4j_port: int = Field(default=7687, validation_alias="FRAUDGRAPH_NEO4J_PORT")
+    neo4j_heap: str = Field(default="2g", validation_alias="FRAUDGRAPH_NEO4J_HEAP")
+    neo4j_pagecache: str = Field(default="1g", validation_alias="FRAUDGRAPH_NEO4J_PAGECACHE")
+    neo4j_home: Path | None = Field(default=None, validation_alias="FRAUDGRAPH_NEO4J_HOME")
+
+    # Personal data: keyed hash for matching, AES-256-GCM for the clear value at rest.
+    hash_key: SecretStr = Field(default=SecretStr(""), validation_alias="FRAUDGRAPH_HASH_KEY")
+    encryption_key: SecretStr = Field(
+        default=SecretStr(""), validation_alias="FRAUDGRAPH_ENCRYPTION_KEY"
+    )
+
+    var_dir: Path = Field(default=DEFAULT_VAR_DIR, validation_alias="FRAUDGRAPH_VAR_DIR")
+    ingest_batch_size: int = Field(default=2000, ge=1, validation_alias="FRAUDGRAPH_BATCH_SIZE")
+
+    @field_validator("neo4j_uri", mode="before")
+    @classmethod
+    def _blank_uri_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def manages_neo4j(self) -> bool:
+        """True when the project starts its own Neo4j (no NEO4J_URI given)."""
+        return self.neo4j_uri is None
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://{self.neo4j_host}:{self.neo4j_port}"
+
+    @property
+    def neo4j_home_dir(self) -> Path:
+        return self.neo4j_home or self.var_dir / "neo4j"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (never at import time)."""
+    return Settings()

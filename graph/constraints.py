@@ -1,0 +1,41 @@
+"""Idempotent schema setup: a uniqueness constraint on every node key, and indexes."""
+
+from __future__ import annotations
+
+from graph.runner import Query, QueryRunner
+from graph.schema import NODE_KEYS, Label
+
+
+def _constraint(label: Label, key: str) -> Query:
+    # Labels and property names cannot be parameters in Cypher; they come from the schema
+    # declarations, never from input.
+    name = f"{label.value.lower()}_{key}_unique"
+    return Query(
+        f"constraint.{name}",
+        f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label.value}) REQUIRE n.{key} IS UNIQUE",
+    )
+
+
+INDEXES: tuple[Query, ...] = (
+    Query(
+        "index.application_submitted_at",
+        "CREATE INDEX application_submitted_at IF NOT EXISTS "
+        "FOR (a:Application) ON (a.submitted_at)",
+    ),
+    Query(
+        "index.application_label",
+        "CREATE INDEX application_label IF NOT EXISTS FOR (a:Application) ON (a.label)",
+    ),
+)
+
+AWAIT_INDEXES = Query("schema.await", "CALL db.awaitIndexes(300)")
+
+
+def ensure_schema(runner: QueryRunner) -> int:
+    """Create every constraint and index that does not exist yet; returns how many were
+    declared (existing ones are left as they are)."""
+    statements = [_constraint(label, key) for label, key in NODE_KEYS.items()] + list(INDEXES)
+    for statement in statements:
+        runner.write(statement)
+    runner.write(AWAIT_INDEXES)
+    return len(statements)

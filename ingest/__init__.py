@@ -1,0 +1,1 @@
+"""Loading a data-contract export folder into the fraud graph."""

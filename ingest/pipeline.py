@@ -1,0 +1,214 @@
+"""`fraudgraph ingest`: the pipeline of named steps from an export folder to the graph.
+
+Steps: find the table files; pre-read every file whole (encoding, CSV structure, header),
+so a file that cannot be parsed stops the run before anything is written; set up the
+schema; then per table stream rows, validate, batch, and write each batch in one
+transaction on a writer thread while the next batch is being validated.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from fraudgraph.logs import get_logger
+from graph.constraints import ensure_schema
+from graph.privacy import Pseudonymiser
+from graph.runner import QueryRunner, Transaction
+from ingest import load, records
+from ingest.contract import APPLICATIONS, DEALERS, LABEL_TABLE, REPAYMENTS, Table
+from ingest.errors import RowError
+from ingest.readers import FileCheck, RawRow, TableFile, check_file, find_tables, iter_rows
+from ingest.report import EXIT_OK, EXIT_QUARANTINED, IngestReport, Quarantine, TableCounts
+
+log = get_logger("ingest")
+
+#: Called after each committed batch with the table name and the batch number (1-based).
+BatchHook = Callable[[str, int], None]
+
+
+@dataclass
+class _Batch:
+    table: Table
+    records: list[records.Record]
+    raws: dict[str, tuple[int, RawRow]]
+
+
+def new_run_id() -> str:
+    return f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+class IngestPipeline:
+    """Loads one export folder; one instance per run."""
+
+    def __init__(self, runner: QueryRunner, pseudo: Pseudonymiser, report_root: Path, *,
+                 batch_size: int = 2000, today: date | None = None, progress: bool = False,
+                 on_batch: BatchHook | None = None) -> None:
+        self.runner = runner
+        self.pseudo = pseudo
+        self.batch_size = batch_size
+        self.today = today or date.today()
+        self.show_progress = progress
+        self.on_batch = on_batch
+        self.run_id = new_run_id()
+        self.folder = report_root / self.run_id
+        self.known_dealers: set[str] = set()
+        self.placeholders: set[str] = set()
+
+    # ----------------------------------------------------------------- steps
+
+    def run(self, source: Path) -> IngestReport:
+        started = time.monotonic()
+        report = IngestReport(self.run_id, str(source), datetime.now(UTC).isoformat())
+        files, warnings = find_tables(source)
+        checks = [check_file(f) for f in files]
+        report.warnings.extend(warnings)
+        for check in checks:
+            if check.extra_columns:
+                report.warnings.append(f"{check.file.path.name}: extra columns ignored: "
+                                       f"{', '.join(check.extra_columns)}")
+        log.info("ingest.preflight", run_id=self.run_id,
+                 files={c.file.table.name: c.rows for c in checks})
+        ensure_schema(self.runner)
+        self.known_dealers = {r["id"] for r in self.runner.read(load.EXISTING_DEALERS)}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        quarantine = Quarantine(self.folder)
+        try:
+            with self._progress() as progress:
+                for check in checks:
+                    counts = self._load_table(check, quarantine, progress, report)
+                    report.tables[check.file.table.name] = counts
+                    log.info("ingest.table", table=check.file.table.name, read=counts.read,
+                             loaded=counts.loaded, updated=counts.updated,
+                             unchanged=counts.unchanged, quarantined=counts.quarantined)
+        finally:
+            quarantine.close()
+        report.placeholder_dealers = sorted(self.placeholders)
+        report.quarantine_files = quarantine.paths()
+        report.exit_status = EXIT_QUARANTINED if report.quarantined else EXIT_OK
+        report.finished_at = datetime.now(UTC).isoformat()
+        report.duration_s = round(time.monotonic() - started, 3)
+        self.runner.write(load.RECORD_RUN, run_id=self.run_id, props=_run_props(report))
+        report.write(self.folder)
+        return report
+
+    def _progress(self) -> Progress:
+        return Progress(TextColumn("{task.description:<13}"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), disable=not self.show_progress, transient=False)
+
+    def _load_table(self, check: FileCheck, quarantine: Quarantine, progress: Progress,
+                    report: IngestReport) -> TableCounts:
+        table = check.file.table
+        counts = TableCounts(file=str(check.file.path))
+        task = progress.add_task(table.name, total=check.rows)
+        pending: list[tuple[Future[load.Outcome], _Batch]] = []
+        number = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+            for batch in self._batches(check.file, counts, quarantine):
+                number += 1
+                pending.append((writer.submit(self._write, batch, number), batch))
+                # At most one batch in flight beside the one being validated: bounded memory.
+                while len(pending) > 1:
+                    self._settle(*pending.pop(0), counts, quarantine, report, progress, task)
+            while pending:
+                self._settle(*pending.pop(0), counts, quarantine, report, progress, task)
+        progress.update(task, completed=check.rows)
+        return counts
+
+    def _batches(self, file: TableFile, counts: TableCounts,
+                 quarantine: Quarantine) -> Iterator[_Batch]:
+        table = file.table
+        batch = _Batch(table, [], {})
+        for line, raw in iter_rows(file):
+            counts.read += 1
+            try:
+                record = self._to_record(table, raw)
+            except RowError as exc:
+                counts.quarantined += 1
+                quarantine.add(table.name, table.column_names, line, raw, str(exc))
+                continue
+            for column in record.warnings:
+                counts.warn(column)
+            if record.key in batch.raws:
+                # The same key twice: the later row updates the earlier one, in order.
+                yield batch
+                batch = _Batch(table, [], {})
+            batch.records.append(record)
+            batch.raws[record.key] = (line, raw)
+            if len(batch.records) >= self.batch_size:
+                yield batch
+                batch = _Batch(table, [], {})
+        if batch.records:
+            yield batch
+
+    def _to_record(self, table: Table, raw: RawRow) -> records.Record:
+        if table is DEALERS:
+            record = records.to_dealer(raw, self.pseudo)
+            self.known_dealers.add(record.key)
+            return record
+        if table is APPLICATIONS:
+            record = records.to_application(raw, self.pseudo, self.today)
+            dealer = record.props["dealer_id"]
+            if dealer not in self.known_dealers:
+                self.placeholders.add(dealer)
+                record.warnings.append("dealer_id (unknown dealer: placeholder kept)")
+            return record
+        if table is REPAYMENTS:
+            return records.to_installment(raw, self.pseudo)
+        return records.to_label(raw, self.pseudo)
+
+    def _write(self, batch: _Batch, number: int) -> load.Outcome:
+        with self.runner.transaction() as tx:
+            outcome = _WRITERS[batch.table.name](tx, batch.records, self.run_id)
+        if self.on_batch is not None:
+            self.on_batch(batch.table.name, number)
+        return outcome
+
+    def _settle(self, future: Future[load.Outcome], batch: _Batch, counts: TableCounts,
+                quarantine: Quarantine, report: IngestReport, progress: Progress,
+                task: int) -> None:
+        outcome = future.result()
+        counts.loaded += outcome.new
+        counts.updated += outcome.updated
+        counts.unchanged += outcome.unchanged
+        report.relationships_created += outcome.relationships
+        for key in outcome.missing:
+            line, raw = batch.raws[key]
+            counts.quarantined += 1
+            quarantine.add(batch.table.name, batch.table.column_names, line, raw,
+                           "application_id: names no loaded application")
+        progress.advance(task, len(batch.records))
+
+
+def _run_props(report: IngestReport) -> dict[str, object]:
+    props: dict[str, object] = {
+        "source": report.source,
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "exit_status": report.exit_status,
+    }
+    for name, counts in report.tables.items():
+        for field_name in ("read", "loaded", "updated", "unchanged", "quarantined"):
+            props[f"{name}_{field_name}"] = getattr(counts, field_name)
+    return props
+
+
+_WRITERS: dict[str, Callable[[Transaction, list[records.Record], str], load.Outcome]] = {
+    DEALERS.name: lambda tx, rows, _run: load.write_dealers(tx, rows),
+    APPLICATIONS.name: load.write_applications,
+    REPAYMENTS.name: lambda tx, rows, _run: load.write_installments(tx, rows),
+    LABEL_TABLE.name: lambda tx, rows, _run: load.write_labels(tx, rows),
+}
+
+
+def ingest_folder(source: Path, runner: QueryRunner, pseudo: Pseudonymiser, report_root: Path,
+                  **options: object) -> IngestReport:
+    """Load an export folder; see ``IngestPipeline`` for the options."""
+    return IngestPipeline(runner, pseudo, report_root, **options).run(source)  # type: ignore[arg-type]

@@ -1,0 +1,154 @@
+"""Loans: vehicle, price, down payment, term and instalment, and how they are repaid."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from synthetic.dealers import Dealer
+from synthetic.identities import IdentityFactory, WeightedChoice
+from synthetic.reference import VehicleModel
+
+_TERMS = WeightedChoice((12, 24, 36, 48, 60), (0.08, 0.2, 0.37, 0.15, 0.2))
+# How many days before the due date an on-time payment lands (auto-debit: mostly 0).
+_EARLY_DAYS = WeightedChoice((0, 1, 2, 3, 4, 5), (0.6, 0.12, 0.1, 0.08, 0.05, 0.05))
+_ISO: dict[int, str] = {}
+
+
+def iso_day(ordinal: int) -> str:
+    """ISO text of a day given as a proleptic ordinal (cached: a portfolio spans few days)."""
+    text = _ISO.get(ordinal)
+    if text is None:
+        text = _ISO[ordinal] = date.fromordinal(ordinal).isoformat()
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Loan:
+    """The financed deal as submitted."""
+
+    product: str
+    model: VehicleModel
+    vin: str
+    price: float
+    down_payment: float | None
+    amount: float
+    term: int
+    instalment: float
+    income: float
+
+    @property
+    def affordable(self) -> bool:
+        """The lender's debt-to-income rule: the instalment is at most half the income."""
+        return self.instalment <= 0.5 * self.income
+
+
+def annuity(amount: float, annual_rate: float, term: int) -> float:
+    """Equal monthly instalment repaying ``amount`` over ``term`` months."""
+    r = annual_rate / 12
+    return round(amount * r / (1 - (1 + r) ** -term), 2)
+
+
+class LoanFactory:
+    """Draws deals a dealer would write, honest or manipulated."""
+
+    def __init__(self, identities: IdentityFactory) -> None:
+        self.identities = identities
+        self.rng = identities.rng
+
+    def draw(
+        self,
+        dealer: Dealer,
+        when: datetime,
+        *,
+        product: str | None = None,
+        model: VehicleModel | None = None,
+        markup: float = 1.0,
+        down: tuple[float, float] | None = None,
+        inflate_income: bool = False,
+        vin: str | None = None,
+    ) -> Loan:
+        """A deal at ``dealer`` on ``when``.
+
+        ``markup`` inflates the price over the model's usual one (power booking), ``down``
+        fixes the down-payment share range, ``inflate_income`` declares an income made
+        up to pass the debt-to-income rule, ``vin`` finances a car already financed.
+        """
+        rng = self.rng
+        product = product or dealer.products(rng)
+        model = model or rng.choice(dealer.models)
+        used = product in ("used_car", "refinance")
+        if product == "used_car":
+            value = rng.uniform(0.35, 0.8)
+        elif product == "refinance":
+            value = rng.uniform(0.45, 0.9)
+        else:
+            value = rng.uniform(0.9, 1.1)
+        price = round(model.usual_price * value * markup, -2)
+        if product == "refinance":
+            # Refinancing borrows against a car already owned: no down payment.
+            down_payment = None
+            amount = round(price * rng.uniform(0.5, 0.8), -2)
+        else:
+            if down is not None:
+                share = rng.uniform(*down)
+            elif product == "lease":
+                share = rng.uniform(0.15, 0.3)
+            else:
+                share = 0.15 + 0.35 * rng.betavariate(1.6, 2.4)
+            down_payment = round(price * share, -2)
+            amount = price - down_payment
+        term = _TERMS(rng)
+        instalment = annuity(amount, rng.uniform(0.06, 0.08), term)
+        if inflate_income:
+            # Made-up incomes sit just above what the rule needs, in round thousands.
+            income = instalment / rng.uniform(0.25, 0.48)
+            income = round(income, -3) + 1000 if rng.random() < 0.75 else round(income, -2)
+        else:
+            income = max(3000.0, instalment / rng.uniform(0.1, 0.55))
+            income = round(income, -3) if rng.random() < 0.25 else round(income, -2)
+        if vin is None:
+            year = when.year - rng.randint(1, 8) if used else when.year + (when.month >= 9)
+            vin = self.identities.vin(model, year)
+        return Loan(product, model, vin, price, down_payment, amount, term, instalment, income)
+
+
+def repayment_rows(
+    application_id: str,
+    loan: Loan,
+    disbursed: date,
+    stop_at: int | None,
+    as_of: date,
+    rng: random.Random,
+) -> list[tuple[object, ...]]:
+    """The schedule serviced so far, as ``repayments`` rows (contract column order).
+
+    Instalments fall due monthly on the disbursement day (capped at the 28th) from the
+    month after disbursement; every one due before ``as_of`` is listed, plus the next one.
+    From instalment ``stop_at`` on nothing is paid (``None``: the borrower keeps paying).
+    """
+    cutoff = as_of.toordinal()
+    day = min(disbursed.day, 28)
+    year, month0 = disbursed.year, disbursed.month - 1
+    amount = loan.instalment
+    rows: list[tuple[object, ...]] = []
+    for n in range(1, loan.term + 1):
+        months = month0 + n
+        due = date(year + months // 12, months % 12 + 1, day).toordinal()
+        due_iso = iso_day(due)
+        if due >= cutoff:
+            rows.append((application_id, n, due_iso, amount, None, None))
+            break
+        if stop_at is not None and n >= stop_at:
+            rows.append((application_id, n, due_iso, amount, None, None))
+            continue
+        if rng.random() < 0.04:  # paid late: 1-20 days after the due date
+            paid = due + rng.randint(1, 20)
+            if paid >= cutoff:
+                rows.append((application_id, n, due_iso, amount, None, None))
+                continue
+        else:
+            paid = due - _EARLY_DAYS(rng)
+        rows.append((application_id, n, due_iso, amount, iso_day(paid), amount))
+    return rows
