@@ -22,6 +22,10 @@ app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
 console = Console()
 
+# Packages that add their own commands: each has a `cli.py` with `register(app)`, whose
+# commands import their heavy dependencies (igraph, torch) only when they run.
+_COMMAND_MODULES = ("rings.cli", "gnn.cli", "lifecycle.cli")
+
 
 @app.callback()
 def _main(log_level: Annotated[str, typer.Option(help="Log level.")] = "INFO") -> None:
@@ -186,3 +190,13 @@ def demo(
     from fraudgraph.demo import run_demo
 
     raise typer.Exit(run_demo(get_settings(), console, applications=applications, seed=seed))
+
+
+def _register_packages() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_packages()

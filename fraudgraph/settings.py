@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, validation_alias="FRAUDGRAPH_VAR_DIR")
     ingest_batch_size: int = Field(default=2000, ge=1, validation_alias="FRAUDGRAPH_BATCH_SIZE")
 
+    # --- rings (issue 3): fields below this line
+
+    # --- gnn (issue 4): fields below this line
+
+    # --- lifecycle (issue 5): fields below this line
+
     @field_validator("neo4j_uri", mode="before")
     @classmethod
     def _blank_uri_is_none(cls, value: object) -> object:

@@ -92,7 +92,8 @@ def to_dealer(raw: RawRow, pseudo: Pseudonymiser) -> Record:
         try:
             return str(uscc.validate(value))
         except ValidationError as exc:
-            raise InvalidValue(f"{value!r} is not a valid unified social credit code: {exc}") from None
+            raise InvalidValue(
+                f"{value!r} is not a valid unified social credit code: {exc}") from None
 
     props = {
         "name": name,

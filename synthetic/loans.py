@@ -96,7 +96,7 @@ class LoanFactory:
             elif product == "lease":
                 share = rng.uniform(0.15, 0.3)
             else:
-                share = 0.15 + 0.35 * rng.betavariate(1.6, 2.4)
+                share = rng.triangular(0.15, 0.5, 0.25)
             down_payment = round(price * share, -2)
             amount = price - down_payment
         term = _TERMS(rng)

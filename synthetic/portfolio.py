@@ -4,13 +4,12 @@ Applications are produced in chunks. Each chunk gets its share of every group ki
 (fraud patterns and honest look-alikes), is filled up with plain honest applications,
 shuffled, numbered and written, with its repayments, labels and truth rows; then it is
 dropped. Memory therefore stays flat however many applications are asked for. One
-seeded ``random.Random`` drives every draw in a fixed order, so a seed (with the same
+seeded :class:`~synthetic.rng.Rng` drives every draw in a fixed order, so a seed (with the same
 count, format and export date) always yields byte-identical files.
 """
 
 from __future__ import annotations
 
-import random
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from synthetic.identities import IdentityFactory
 from synthetic.investigations import investigate, review_singleton
 from synthetic.loans import LoanFactory, repayment_rows
 from synthetic.patterns import STRUCTURES, Patterns
+from synthetic.rng import Rng
 from synthetic.timeline import DEFAULT_AS_OF, Timeline
 from synthetic.writers import FORMAT_NAMES, CsvWriter, TableWriter, open_writer
 
@@ -87,7 +87,7 @@ def generate_portfolio(
     out_dir = Path(out_dir)
     (out_dir / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
 
-    rng = random.Random(seed)
+    rng = Rng(seed)
     identities = IdentityFactory(rng, as_of)
     timeline = Timeline(rng, as_of)
     dealers = DealerNetwork(identities, applications, timeline.start)

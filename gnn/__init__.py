@@ -1,0 +1,1 @@
+"""A heterogeneous graph neural network that scores applications, with baselines."""

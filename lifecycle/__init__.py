@@ -1,0 +1,1 @@
+"""The loan lifecycle: decisions at origination, review cases, servicing and collection."""

@@ -1,0 +1,1 @@
+"""Collusion-ring detection on the identity graph, ring scoring and ring reports."""
