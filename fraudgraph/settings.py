@@ -51,10 +51,17 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(default=2000, ge=1, validation_alias="FRAUDGRAPH_BATCH_SIZE")
 
     # --- rings (issue 3): fields below this line
+    # A TOML or JSON file overriding rings.config.RingConfig (weights per link kind...).
+    ring_config_file: Path | None = Field(default=None,
+                                          validation_alias="FRAUDGRAPH_RING_CONFIG")
 
     # --- gnn (issue 4): fields below this line
 
     # --- lifecycle (issue 5): fields below this line
+    lifecycle_policy_path: Path | None = Field(
+        default=None, validation_alias="FRAUDGRAPH_POLICY_PATH")
+    lifecycle_sla_working_days: int = Field(
+        default=2, ge=1, validation_alias="FRAUDGRAPH_REVIEW_SLA_DAYS")
 
     @field_validator("neo4j_uri", mode="before")
     @classmethod

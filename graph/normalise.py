@@ -25,6 +25,9 @@ class InvalidValue(ValueError):
 # crashes the Neo4j driver's temporal packing on worker threads (segfault seen with 6.4.1).
 _SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 _MOBILE_NATIONAL = re.compile(r"1[3-9]\d{9}")
+# The four contract spellings of a mainland mobile, recognised without a full parse:
+# phonenumbers.parse costs ~50 us and ingest meets three phones per row.
+_PLAIN_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9][0-9]{9})")
 _PHONE_CHARS = re.compile(r"[\s\-().]")
 _VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 _ACCOUNT = re.compile(r"\d{8,30}")
@@ -65,6 +68,9 @@ def mobile_phone(raw: str) -> str:
     Validity is the mainland mobile numbering plan (11 digits, ``1[3-9]``), not the
     allocation tables, which lag behind new prefixes.
     """
+    plain = _PLAIN_MOBILE.fullmatch(_PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw)))
+    if plain:
+        return "+86" + plain.group(1)
     national = str(_parse_cn(raw).national_number)
     if not _MOBILE_NATIONAL.fullmatch(national):
         raise InvalidValue(f"{raw!r} is not a mainland mobile number (11 digits starting 13-19)")
@@ -73,6 +79,9 @@ def mobile_phone(raw: str) -> str:
 
 def any_phone(raw: str) -> str:
     """A mainland mobile or landline (``021-65116166``) in E.164."""
+    plain = _PLAIN_MOBILE.fullmatch(_PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw)))
+    if plain:
+        return "+86" + plain.group(1)
     number = _parse_cn(raw)
     national = str(number.national_number)
     if _MOBILE_NATIONAL.fullmatch(national) or phonenumbers.is_valid_number(number):

@@ -29,6 +29,17 @@ class Label(StrEnum):
     SALES_AGENT = "SalesAgent"
     INSTALLMENT = "Installment"
     INGEST_RUN = "IngestRun"
+    RING = "Ring"  # a candidate collusion ring found by one detection run (rings/)
+    DETECTION_RUN = "DetectionRun"  # one run of ring detection, with its parameters
+    # lifecycle (issue 5)
+    DECISION = "Decision"
+    CASE = "Case"
+    CASE_NOTE = "CaseNote"
+    WATCHLIST_ENTRY = "WatchlistEntry"
+    TRANSITION = "Transition"
+    AUDIT_EVENT = "AuditEvent"
+    POLICY = "Policy"
+    APPROVAL = "Approval"
 
 
 class Rel(StrEnum):
@@ -46,6 +57,14 @@ class Rel(StrEnum):
     HANDLED_BY = "HANDLED_BY"  # Application -> SalesAgent
     WORKS_AT = "WORKS_AT"  # SalesAgent -> Dealer
     HAS_INSTALLMENT = "HAS_INSTALLMENT"  # Application -> Installment
+    MEMBER_OF = "MEMBER_OF"  # Application -> Ring, with the detection run's id
+    DETECTED_IN = "DETECTED_IN"  # Ring -> DetectionRun
+    # lifecycle (issue 5)
+    HAS_DECISION = "HAS_DECISION"  # Application -> Decision
+    HAS_CASE = "HAS_CASE"  # Application -> Case
+    HAS_NOTE = "HAS_NOTE"  # Case -> CaseNote
+    LISTS = "LISTS"  # WatchlistEntry -> identifier node (Person, Phone, Device, ...)
+    HAS_TRANSITION = "HAS_TRANSITION"  # Application -> Transition
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,16 @@ NODE_KEYS: dict[Label, str] = {
     Label.SALES_AGENT: "agent_id",
     Label.INSTALLMENT: "key",
     Label.INGEST_RUN: "run_id",
+    Label.RING: "ring_key",  # ring_id + run_id: one node per ring per run
+    Label.DETECTION_RUN: "run_id",
+    Label.DECISION: "decision_id",
+    Label.CASE: "case_id",
+    Label.CASE_NOTE: "note_id",
+    Label.WATCHLIST_ENTRY: "entry_id",
+    Label.TRANSITION: "transition_id",
+    Label.AUDIT_EVENT: "event_id",
+    Label.POLICY: "version",
+    Label.APPROVAL: "approval_id",
     **{label: "key" for label in IDENTIFIER_LABELS},
 }
 

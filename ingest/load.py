@@ -12,28 +12,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.runner import Query, Transaction
-from graph.schema import LINKS, Label, Link, Rel
+from graph.schema import LINKS, Link, Rel
 from ingest.records import Record
 
 
-def _merge_identifiers(label: Label) -> Query:
-    return Query(
-        f"ingest.merge_{label.value}",
-        f"UNWIND $rows AS r MERGE (n:{label.value} {{key: r.key}}) ON CREATE SET n += r.props",
-    )
-
-
 def _create_link(link: Link) -> Query:
+    # One statement per link finds-or-creates the identifier and links it: half the index
+    # look-ups of a separate MERGE pass. Labels and types come from graph.schema, not input.
     label = link.kind.label.value
     return Query(
         f"ingest.link_{link.rel.value}",
         f"UNWIND $rows AS r "
-        f"MATCH (a:Application {{application_id: r.app}}) MATCH (n:{label} {{key: r.key}}) "
+        f"MATCH (a:Application {{application_id: r.app}}) "
+        f"MERGE (n:{label} {{key: r.key}}) ON CREATE SET n += r.props "
         f"CREATE (a)-[:{link.rel.value}]->(n)",
     )
 
 
-MERGE_IDENTIFIERS = {label: _merge_identifiers(label) for label in {lk.kind.label for lk in LINKS}}
 CREATE_LINKS = {link.rel: _create_link(link) for link in LINKS}
 
 UPSERT_APPLICATIONS = Query(
@@ -211,15 +206,11 @@ def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> 
 
 
 def _write_links(tx: Transaction, rows: Sequence[Record]) -> int:
-    by_label: dict[Label, dict[str, dict[str, Any]]] = {}
-    by_rel: dict[Rel, list[dict[str, str]]] = {}
+    by_rel: dict[Rel, list[dict[str, Any]]] = {}
     for record in rows:
         for ref in record.identifiers:
-            by_label.setdefault(ref.link.kind.label, {}).setdefault(
-                ref.key, {"key": ref.key, "props": ref.props})
-            by_rel.setdefault(ref.link.rel, []).append({"app": record.key, "key": ref.key})
-    for label, nodes in by_label.items():
-        tx.run(MERGE_IDENTIFIERS[label], rows=list(nodes.values()))
+            by_rel.setdefault(ref.link.rel, []).append(
+                {"app": record.key, "key": ref.key, "props": ref.props})
     count = 0
     for rel, links in by_rel.items():
         tx.run(CREATE_LINKS[rel], rows=links)

@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from synthetic.dealers import Dealer, DealerNetwork
-from synthetic.employers import Employer, EmployerPool, typed_employer
+from synthetic.employers import Employer, EmployerPool, company_name, typed_employer
 from synthetic.identities import IdentityFactory, Person, format_account, format_phone, typed_id_number
 from synthetic.loans import Loan, LoanFactory
+from synthetic.reference import City
 from synthetic.timeline import Timeline
 
 
@@ -83,12 +84,12 @@ class ApplicationFactory:
         identities = self.identities
         if rng.random() < dealer.tablet_share:
             device: str | None = dealer.tablets[0] if rng.random() < 0.6 else rng.choice(dealer.tablets)
-            ip: str | None = dealer.wifi_ip if rng.random() < 0.92 else identities.carrier_nat(rng)
+            ip: str | None = dealer.wifi_ip if rng.random() < 0.92 else identities.carrier_nat()
         else:
             device = identities.device()
             r = rng.random()
             if r < 0.55:
-                ip = identities.carrier_nat(rng)
+                ip = identities.carrier_nat()
             elif r < 0.92:
                 ip = identities.residential_ip()
             else:
@@ -99,6 +100,18 @@ class ApplicationFactory:
         if rng.random() < 0.02:
             ip = None
         return device, ip
+
+    def honest_employer(self, city: City) -> Employer | None:
+        """An honest applicant's employer; None for those who leave it blank."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.16:
+            return self.employers.giant(rng)
+        if r < 0.62:
+            return self.employers.local_company(rng, city)
+        if r < 0.88:  # a one-person business: its own name and landline, shared by nobody
+            return Employer(company_name(rng, city), self.identities.landline(city), city, "")
+        return None
 
     def contact(self, applicant: Person) -> tuple[str, str]:
         """A fresh emergency contact (name, typed phone): often a relative, shared with nobody."""
@@ -134,7 +147,7 @@ class ApplicationFactory:
         rng = self.rng
         when = max(when, dealer.open_from)  # nothing is submitted before onboarding
         if employer is UNSET:
-            employer = self.employers.honest(person.city)
+            employer = self.honest_employer(person.city)
         loan = loan or self.loans.draw(dealer, when)
         device, ip = self.channel(dealer)
         employer_name, employer_phone = self.employer_fields(employer)

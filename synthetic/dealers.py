@@ -7,6 +7,7 @@ at a busy store hundreds of unrelated customers share one device and one IP.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -14,7 +15,6 @@ from stdnum.cn import uscc
 
 from synthetic.identities import IdentityFactory, WeightedChoice
 from synthetic.reference import (
-    CITIES,
     COMPANY_WORDS,
     DEALER_NAME_TEMPLATES,
     VEHICLE_MODELS,
@@ -80,82 +80,79 @@ def credit_code(rng: random.Random, city: City) -> str:
 
 
 class DealerNetwork:
-    """The lender's dealers, drawn once per portfolio; about one per 300 applications."""
+    """The lender's dealers, drawn once per portfolio; about one per 300 applications.
+
+    Built from the portfolio's set-up draws; picking takes the caller's ``rng`` so that
+    every chunk draws from its own stream.
+    """
 
     def __init__(self, identities: IdentityFactory, applications: int, window_start: datetime):
-        self.identities = identities
         rng = identities.rng
         count = max(8, round(applications / 300))
         self.dealers: tuple[Dealer, ...] = tuple(
-            self._dealer(i, window_start) for i in range(count)
+            _dealer(identities, i, window_start) for i in range(count)
         )
         # Sizes are heavy-tailed: a few big stores submit a large share of the volume.
-        weights = [rng.lognormvariate(0.0, 1.0) for _ in self.dealers]
-        self._pick = WeightedChoice(self.dealers, weights)
-        self._weight = dict(zip((d.dealer_id for d in self.dealers), weights, strict=True))
+        weights = dict(zip((d.dealer_id for d in self.dealers), (rng.lognormvariate(0.0, 1.0) for _ in self.dealers), strict=True))
         by_city: dict[str, list[Dealer]] = {}
         by_kind: dict[str, list[Dealer]] = {}
         for dealer in self.dealers:
             by_city.setdefault(dealer.city.name, []).append(dealer)
             by_kind.setdefault(dealer.kind, []).append(dealer)
-        self._in_city = {name: self._chooser(ds) for name, ds in by_city.items()}
-        self._of_kind = {kind: self._chooser(ds) for kind, ds in by_kind.items()}
 
-    def _chooser(self, dealers: list[Dealer]) -> WeightedChoice[Dealer]:
-        return WeightedChoice(dealers, [self._weight[d.dealer_id] for d in dealers])
+        def chooser(dealers: Sequence[Dealer]) -> WeightedChoice[Dealer]:
+            return WeightedChoice(dealers, [weights[d.dealer_id] for d in dealers])
 
-    def _dealer(self, index: int, window_start: datetime) -> Dealer:
-        identities = self.identities
-        rng = identities.rng
-        city = identities.city()
-        kind = _KINDS(rng)
-        if kind == "4s":
-            brand = rng.choice(_BRANDS)
-            models = tuple(m for m in _PASSENGER if m.brand == brand)
-        elif kind == "used":
-            brand, models = "", _PASSENGER
-        else:
-            brand, models = "", _COMMERCIAL
-        word = rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_WORDS)
-        name = rng.choice(DEALER_NAME_TEMPLATES[kind]).format(city=city.name, word=word, brand=brand)
-        # Most dealers predate the window; some join during its first year and only
-        # submit from then on.
-        if rng.random() < 0.85:
-            onboarded = window_start.date() - timedelta(days=rng.randrange(30, 3650))
-        else:
-            onboarded = window_start.date() + timedelta(days=rng.randrange(0, 400))
-        n_agents = rng.randint(2, 8)
-        agents = tuple(f"SA{index * 10 + j:05d}" for j in range(n_agents))
-        tablets = tuple(identities.device() for _ in range(rng.choice((1, 1, 2, 2, 3))))
-        products = PRODUCTS_BY_KIND[kind]
-        return Dealer(
-            dealer_id=f"D{index:04d}",
-            name=name,
-            city=city,
-            unified_social_credit_code=credit_code(rng, city) if rng.random() < 0.85 else None,
-            onboarded_on=onboarded,
-            kind=kind,
-            models=models,
-            agents=agents,
-            tablets=tablets,
-            wifi_ip=identities.business_ip(),
-            tablet_share=rng.uniform(0.45, 0.8),
-            open_from=max(window_start, datetime.combine(onboarded, time())),
-            products=WeightedChoice([p for p, _ in products], [w for _, w in products]),
-            # One or two finance managers handle most of a store's files.
-            agent=WeightedChoice(agents, [0.6**j for j in range(n_agents)]),
-        )
+        self._any = chooser(self.dealers)
+        self._in_city = {name: chooser(ds) for name, ds in by_city.items()}
+        self._of_kind = {kind: chooser(ds) for kind, ds in by_kind.items()}
 
-    def pick(self, kind: str | None = None) -> Dealer:
+    def pick(self, rng: random.Random, kind: str | None = None) -> Dealer:
         """A dealer drawn by volume; ``kind`` prefers 4S, used or commercial stores."""
-        choice = self._of_kind.get(kind or "", self._pick)
-        return choice(self.identities.rng)
+        return self._of_kind.get(kind or "", self._any)(rng)
 
-    def pick_in(self, city: City) -> Dealer:
+    def pick_in(self, rng: random.Random, city: City) -> Dealer:
         """A dealer in ``city`` if there is one, else any dealer."""
-        choice = self._in_city.get(city.name)
-        return choice(self.identities.rng) if choice else self._pick(self.identities.rng)
+        return self._in_city.get(city.name, self._any)(rng)
 
-    def cities(self) -> tuple[City, ...]:
-        """Cities that have at least one dealer, in reference order."""
-        return tuple(c for c in CITIES if c.name in self._in_city)
+
+def _dealer(identities: IdentityFactory, index: int, window_start: datetime) -> Dealer:
+    rng = identities.rng
+    city = identities.city()
+    kind = _KINDS(rng)
+    if kind == "4s":
+        brand = rng.choice(_BRANDS)
+        models = tuple(m for m in _PASSENGER if m.brand == brand)
+    elif kind == "used":
+        brand, models = "", _PASSENGER
+    else:
+        brand, models = "", _COMMERCIAL
+    word = rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_WORDS)
+    name = rng.choice(DEALER_NAME_TEMPLATES[kind]).format(city=city.name, word=word, brand=brand)
+    # Most dealers predate the window; some join during its first year and only
+    # submit from then on.
+    if rng.random() < 0.85:
+        onboarded = window_start.date() - timedelta(days=rng.randrange(30, 3650))
+    else:
+        onboarded = window_start.date() + timedelta(days=rng.randrange(0, 400))
+    n_agents = rng.randint(2, 8)
+    agents = tuple(f"SA{index * 10 + j:05d}" for j in range(n_agents))
+    tablets = tuple(identities.device() for _ in range(rng.choice((1, 1, 2, 2, 3))))
+    products = PRODUCTS_BY_KIND[kind]
+    return Dealer(
+        dealer_id=f"D{index:04d}",
+        name=name,
+        city=city,
+        unified_social_credit_code=credit_code(rng, city) if rng.random() < 0.85 else None,
+        onboarded_on=onboarded,
+        kind=kind,
+        models=models,
+        agents=agents,
+        tablets=tablets,
+        wifi_ip=identities.business_ip(),
+        tablet_share=rng.uniform(0.45, 0.8),
+        open_from=max(window_start, datetime.combine(onboarded, time())),
+        products=WeightedChoice([p for p, _ in products], [w for _, w in products]),
+        # One or two finance managers handle most of a store's files.
+        agent=WeightedChoice(agents, [0.6**j for j in range(n_agents)]),
+    )

@@ -2,8 +2,8 @@
 
 Giants are the main benign hub on employer fields: one registered name typed a dozen
 ways and one switchboard shared by thousands of strangers. Local companies are shared
-by a few colleagues each. The pool of local companies is fixed in size per run, so it
-costs the same memory for any number of applications.
+by a few colleagues each. The pool of local companies is capped, so its memory does
+not keep growing with the number of applications.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from synthetic.reference import (
     GIANT_ALIASES,
     GIANT_EMPLOYERS,
     INDUSTRIES,
-    STREETS,
     City,
 )
 
@@ -79,10 +78,13 @@ def typed_employer(employer: Employer, rng: random.Random) -> str:
 
 
 class EmployerPool:
-    """Where honest applicants work: a giant, a local company, their own shop, or none."""
+    """Employers shared between applicants: national giants and each city's companies.
+
+    Built from the portfolio's set-up draws; picking takes the caller's ``rng``.
+    """
 
     def __init__(self, identities: IdentityFactory, applications: int) -> None:
-        self.identities = identities
+        rng = identities.rng
         self.giants = tuple(
             Employer(g.name, g.switchboard, None, "", giant=True) for g in GIANT_EMPLOYERS
         )
@@ -92,41 +94,17 @@ class EmployerPool:
         )
         # About one local company per 25 applications, capped so memory stays flat.
         per_city = max(4, min(2_000, applications // 25 // len(CITIES)))
-        self.local: dict[str, tuple[Employer, ...]] = {
-            city.name: tuple(self._local_company(city) for _ in range(per_city)) for city in CITIES
-        }
+        self.local: dict[str, tuple[Employer, ...]] = {}
+        for city in CITIES:
+            companies = []
+            for _ in range(per_city):
+                # Owners of small firms often give their own mobile as the company phone.
+                phone = identities.phone() if rng.random() < 0.15 else identities.landline(city)
+                companies.append(Employer(company_name(rng, city), phone, city, identities.site_address(city)))
+            self.local[city.name] = tuple(companies)
 
-    def _local_company(self, city: City) -> Employer:
-        identities = self.identities
-        rng = identities.rng
-        # Owners of small firms often give their own mobile as the company phone.
-        phone = identities.phone() if rng.random() < 0.15 else identities.landline(city)
-        return Employer(company_name(rng, city), phone, city, self.site_address(city))
+    def giant(self, rng: random.Random) -> Employer:
+        return self._giant(rng)
 
-    def site_address(self, city: City) -> str:
-        """The address of a company site (depot, factory, office park)."""
-        rng = self.identities.rng
-        district = rng.choice(city.counties).name
-        return self.identities.place(
-            city, district, f"{rng.choice(STREETS)}{rng.randrange(1, 900)}号"
-        )
-
-    def giant(self) -> Employer:
-        return self._giant(self.identities.rng)
-
-    def local_company(self, city: City) -> Employer:
-        return self.identities.rng.choice(self.local[city.name])
-
-    def honest(self, city: City) -> Employer | None:
-        """An honest applicant's employer; None for the self-employed who leave it blank."""
-        rng = self.identities.rng
-        r = rng.random()
-        if r < 0.16:
-            return self.giant()
-        if r < 0.62:
-            return self.local_company(city)
-        if r < 0.88:  # a one-person business: its own name and landline, shared by nobody
-            return Employer(
-                company_name(rng, city), self.identities.landline(city), city, ""
-            )
-        return None
+    def local_company(self, rng: random.Random, city: City) -> Employer:
+        return rng.choice(self.local[city.name])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -99,16 +100,16 @@ class SeenFilter:
     per-process salt would break determinism.
     """
 
-    _BITS = 27  # 2**27 bits = 16 MiB; fine for tens of millions of values
-
-    def __init__(self) -> None:
-        self._bits = bytearray(1 << (self._BITS - 3))
+    def __init__(self, bits: int = 27) -> None:
+        # 2**27 bits (16 MiB) keep false positives rare up to tens of millions of values.
+        self._size = bits
+        self._bits = bytearray(1 << (bits - 3))
 
     def add(self, value: int) -> bool:
         """Record ``value``; return True if it was (probably) recorded before."""
         h = (value * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
         h2 = ((h >> 32) * 0xC2B2AE3D27D4EB4F) & 0xFFFFFFFFFFFFFFFF | 1
-        mask = (1 << self._BITS) - 1
+        mask = (1 << self._size) - 1
         bits = self._bits
         seen = True
         for i in range(4):
@@ -185,33 +186,76 @@ class Person:
     address: str
 
 
-class IdentityFactory:
-    """Draws people and identifiers; unique ones never repeat within a portfolio."""
+class IdentitySpace:
+    """The numbering shared by every chunk of a portfolio: permutations and gateways.
 
-    def __init__(self, rng: random.Random, as_of: date) -> None:
-        self.rng = rng
-        self.as_of = as_of
-        self._surname = WeightedChoice([s for s, _ in SURNAMES], [w for _, w in SURNAMES])
-        self._city = WeightedChoice(CITIES, [c.weight for c in CITIES])
-        self._seen_ids = SeenFilter()
-        self._counters = {kind: itertools.count() for kind in ("phone", "virtual", "bank", "vin", "ip", "bizip")}
+    Built once from the portfolio seed. Each chunk draws its counters from its own
+    partition (``partition * STRIDE`` onwards), so chunks generated independently, in
+    any order or process, still never hand out the same phone, account, VIN or IP.
+    """
+
+    #: Counter values reserved per partition (a chunk draws far fewer per kind).
+    STRIDE = 50_000
+
+    def __init__(self, rng: random.Random) -> None:
         # Each permutation spans the whole space (prefix and suffix together), so that
         # consecutive draws differ everywhere, not only in their prefix.
-        self._phone_perm = AffinePermutation(len(MOBILE_PREFIXES) * 10**8, rng)
-        self._virtual_perm = AffinePermutation(len(VIRTUAL_PREFIXES) * 10**8, rng)
-        self._bank_perm = AffinePermutation(len(BANK_BINS) * 10**9, rng)
-        self._vin_perm = AffinePermutation(33**3 * 10**6, rng)
-        # Residential and business addresses avoid .0 and .255 in the last octet.
-        self._ip_perm = AffinePermutation(len(RESIDENTIAL_OCTETS) * 65536 * 254, rng)
-        self._bizip_perm = AffinePermutation(len(BUSINESS_OCTETS) * 65536 * 254, rng)
+        self.perms = {
+            "phone": AffinePermutation(len(MOBILE_PREFIXES) * 10**8, rng),
+            "virtual": AffinePermutation(len(VIRTUAL_PREFIXES) * 10**8, rng),
+            "bank": AffinePermutation(len(BANK_BINS) * 10**9, rng),
+            "vin": AffinePermutation(33**3 * 10**6, rng),
+            # IPv4 addresses avoid .0 and .255 in the last octet.
+            "ip": AffinePermutation(len(RESIDENTIAL_OCTETS) * 65536 * 254, rng),
+            "bizip": AffinePermutation(len(BUSINESS_OCTETS) * 65536 * 254, rng),
+        }
         self.carrier_nat_ips: tuple[str, ...] = tuple(
             f"{prefix}{rng.randrange(1, 255)}.{rng.randrange(1, 255)}"
             for prefix in CARRIER_NAT_PREFIXES
             for _ in range(2)
         )
         # A few gateways carry most mobile traffic: weights fall off geometrically.
-        self.carrier_nat = WeightedChoice(self.carrier_nat_ips, [0.8**i for i in range(len(self.carrier_nat_ips))])
+        self.carrier_nat = WeightedChoice(
+            self.carrier_nat_ips, [0.8**i for i in range(len(self.carrier_nat_ips))]
+        )
+
+    @property
+    def partitions(self) -> int:
+        """How many partitions the smallest space holds."""
+        return min(p.modulus for p in self.perms.values()) // self.STRIDE
+
+
+class IdentityFactory:
+    """Draws people and identifiers for one partition (a chunk, or the dealer set-up).
+
+    Unique identifiers never repeat across partitions; ID numbers never repeat within
+    one (:class:`IdRegistry` reconciles them across partitions).
+    """
+
+    def __init__(self, space: IdentitySpace, rng: random.Random, as_of: date, partition: int) -> None:
+        if not 0 <= partition < space.partitions:
+            raise ValueError(f"partition {partition} outside 0..{space.partitions - 1}")
+        self.space = space
+        self.rng = rng
+        self.as_of = as_of
+        self._surname = WeightedChoice([s for s, _ in SURNAMES], [w for _, w in SURNAMES])
+        self._city = WeightedChoice(CITIES, [c.weight for c in CITIES])
+        self._seen_ids = SeenFilter(bits=20)
+        self._next = dict.fromkeys(space.perms, partition * space.STRIDE)
+        self._limit = (partition + 1) * space.STRIDE
         self._counties_by_year: dict[tuple[str, int], tuple[County, ...]] = {}
+
+    def _draw(self, kind: str) -> int:
+        """The next number of ``kind`` in this partition, scattered by its permutation."""
+        k = self._next[kind]
+        if k >= self._limit:
+            raise OverflowError(f"partition exhausted for {kind}")
+        self._next[kind] = k + 1
+        return self.space.perms[kind](k)
+
+    def carrier_nat(self) -> str:
+        """One of the few carrier-NAT gateway addresses shared by all mobile users."""
+        return self.space.carrier_nat(self.rng)
 
     # --- people -----------------------------------------------------------------
 
@@ -294,15 +338,13 @@ class IdentityFactory:
 
     def phone(self, virtual: bool = False) -> str:
         """A fresh 11-digit mobile number; ``virtual`` draws from MVNO ranges."""
-        if virtual:
-            prefixes, k = VIRTUAL_PREFIXES, self._virtual_perm(next(self._counters["virtual"]))
-        else:
-            prefixes, k = MOBILE_PREFIXES, self._phone_perm(next(self._counters["phone"]))
+        prefixes = VIRTUAL_PREFIXES if virtual else MOBILE_PREFIXES
+        k = self._draw("virtual" if virtual else "phone")
         return f"{prefixes[k % len(prefixes)]}{k // len(prefixes):08d}"
 
     def bank_account(self) -> str:
         """A fresh debit-card number (16-19 digits, valid Luhn digit), unformatted."""
-        k = self._bank_perm(next(self._counters["bank"]))
+        k = self._draw("bank")
         bin_, length = BANK_BINS[k % len(BANK_BINS)]
         # The last nine body digits make it unique within its BIN; longer cards get
         # random leading digits.
@@ -314,7 +356,7 @@ class IdentityFactory:
     def vin(self, model: VehicleModel, model_year: int) -> str:
         """A fresh VIN for ``model``: its WMI, a valid check digit and a unique serial."""
         rng = self.rng
-        k = self._vin_perm(next(self._counters["vin"]))
+        k = self._draw("vin")
         serial, rest = k % 10**6, k // 10**6
         a, b, plant = VIN_ALPHABET[rest % 33], VIN_ALPHABET[rest // 33 % 33], VIN_ALPHABET[rest // 1089]
         vds = a + b + rng.choice(VIN_ALPHABET) + rng.choice(VIN_ALPHABET) + rng.choice(VIN_ALPHABET)
@@ -328,11 +370,11 @@ class IdentityFactory:
 
     def residential_ip(self) -> str:
         """A fresh home-broadband IPv4 address."""
-        return _ipv4(RESIDENTIAL_OCTETS, self._ip_perm(next(self._counters["ip"])))
+        return _ipv4(RESIDENTIAL_OCTETS, self._draw("ip"))
 
     def business_ip(self) -> str:
         """A fresh fixed business-line IPv4 address (a dealer's showroom Wi-Fi)."""
-        return _ipv4(BUSINESS_OCTETS, self._bizip_perm(next(self._counters["bizip"])))
+        return _ipv4(BUSINESS_OCTETS, self._draw("bizip"))
 
     def ipv6(self) -> str:
         """A mobile IPv6 address with a random interface part."""
@@ -362,8 +404,43 @@ class IdentityFactory:
             return f"{head} {district} {rest}"
         return f"{head}{district}{rest}"
 
+    def site_address(self, city: City) -> str:
+        """The address of a company site (depot, factory, office park)."""
+        rng = self.rng
+        district = rng.choice(city.counties).name
+        return self.place(city, district, f"{rng.choice(STREETS)}{rng.randrange(1, 900)}号")
+
     def landline(self, city: City) -> str:
         """A fixed-line number in ``city``, as ``021-65116166`` or without the dash."""
         rng = self.rng
         local = f"{rng.randrange(2, 9)}{rng.randrange(10 ** (city.landline_digits - 1)):0{city.landline_digits - 1}d}"
         return f"{city.landline_prefix}-{local}" if rng.random() < 0.85 else city.landline_prefix + local
+
+
+class IdRegistry:
+    """Keeps ID numbers unique across partitions generated independently.
+
+    Partitions are claimed in order. An ID a partition drew that an earlier one holds
+    belongs to a different person (a person never spans partitions), so it gets a new
+    sequence number with the same county, birth date and sex. The filter is sized for
+    tens of millions of IDs; memory does not grow with the portfolio.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self._seen = SeenFilter()
+
+    def claim(self, id_numbers: Iterable[str]) -> dict[str, str]:
+        """Register a partition's distinct (upper-case) IDs; return replacements for taken ones."""
+        replacements: dict[str, str] = {}
+        for id_number in id_numbers:
+            if self._seen.add(int(id_number[:17])):
+                replacements[id_number] = self._fresh(id_number)
+        return replacements
+
+    def _fresh(self, id_number: str) -> str:
+        sex = int(id_number[16]) % 2
+        while True:
+            first17 = f"{id_number[:14]}{self.rng.randrange(500) * 2 + sex:03d}"
+            if not self._seen.add(int(first17)):
+                return first17 + id_check_char(first17)

@@ -22,9 +22,9 @@ _DISCOVERY: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = {
     "fake_employer_mill": ((60, 300), ("investigation",)),
     "dealer_cashout": ((60, 240), ("investigation", "investigation", "investigation", "chargeoff")),
 }
-_DISCOVERED = 0.75  # share of fraud groups found by the export date, given time enough
+_DISCOVERED = 0.7  # share of fraud groups found by the export date, given time enough
 _CONFIRMED = 0.85  # share of a found group's applications the team confirms
-_CHARGED_OFF = 0.6  # share of unfound first-payment defaults charged off as fraud
+_CHARGED_OFF = 0.5  # share of unfound first-payment defaults charged off as fraud
 _CHARGEOFF_DAYS = 180  # days past due when a loan is written off
 _CLEARED_STRUCTURE = 0.10  # honest look-alikes reviewed and cleared (before age weighting)
 _CLEARED_SINGLE = 0.025

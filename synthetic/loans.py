@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,8 +12,9 @@ from synthetic.identities import IdentityFactory, WeightedChoice
 from synthetic.reference import VehicleModel
 
 _TERMS = WeightedChoice((12, 24, 36, 48, 60), (0.08, 0.2, 0.37, 0.15, 0.2))
-# How many days before the due date an on-time payment lands (auto-debit: mostly 0).
-_EARLY_DAYS = WeightedChoice((0, 1, 2, 3, 4, 5), (0.6, 0.12, 0.1, 0.08, 0.05, 0.05))
+# Days before the due date an on-time payment lands, as 20 equally likely outcomes
+# (auto-debit on the day: 60%).
+_EARLY_DAYS = (0,) * 12 + (1, 1, 2, 2, 3, 3, 4, 5)
 _ISO: dict[int, str] = {}
 
 
@@ -126,29 +128,34 @@ def repayment_rows(
 
     Instalments fall due monthly on the disbursement day (capped at the 28th) from the
     month after disbursement; every one due before ``as_of`` is listed, plus the next one.
-    From instalment ``stop_at`` on nothing is paid (``None``: the borrower keeps paying).
+    From instalment ``stop_at`` on nothing is paid (``None``: the borrower keeps paying);
+    before that, 4% of payments come 1-20 days late, the rest on or just before the day.
     """
     cutoff = as_of.toordinal()
-    day = min(disbursed.day, 28)
-    year, month0 = disbursed.year, disbursed.month - 1
+    day = min(disbursed.day, 28) - 1
+    month0 = disbursed.year * 12 + disbursed.month - 1
+    last = loan.term if stop_at is None else min(stop_at - 1, loan.term)
     amount = loan.instalment
     rows: list[tuple[object, ...]] = []
+    append, draw = rows.append, rng.random
     for n in range(1, loan.term + 1):
-        months = month0 + n
-        due = date(year + months // 12, months % 12 + 1, day).toordinal()
+        due = _month_first(month0 + n) + day
         due_iso = iso_day(due)
-        if due >= cutoff:
+        if due >= cutoff or n > last:
             rows.append((application_id, n, due_iso, amount, None, None))
-            break
-        if stop_at is not None and n >= stop_at:
-            rows.append((application_id, n, due_iso, amount, None, None))
+            if due >= cutoff:
+                break
             continue
-        if rng.random() < 0.04:  # paid late: 1-20 days after the due date
-            paid = due + rng.randint(1, 20)
-            if paid >= cutoff:
-                rows.append((application_id, n, due_iso, amount, None, None))
-                continue
+        r = draw()  # one draw decides lateness and by how many days
+        paid = due + 1 + int(r * 500) if r < 0.04 else due - _EARLY_DAYS[int((r - 0.04) * 20.8)]
+        if paid >= cutoff:
+            append((application_id, n, due_iso, amount, None, None))
         else:
-            paid = due - _EARLY_DAYS(rng)
-        rows.append((application_id, n, due_iso, amount, iso_day(paid), amount))
+            append((application_id, n, due_iso, amount, iso_day(paid), amount))
     return rows
+
+
+@functools.cache
+def _month_first(months: int) -> int:
+    """Ordinal of the first day of month ``months`` counted as ``year * 12 + month - 1``."""
+    return date(months // 12, months % 12 + 1, 1).toordinal()

@@ -116,7 +116,7 @@ class Patterns:
         """Up to ``count`` distinct dealers, preferring ``city``."""
         chosen: dict[str, Dealer] = {}
         for _ in range(count * 4):
-            dealer = self.dealers.pick_in(city)
+            dealer = self.dealers.pick_in(self.rng, city)
             chosen.setdefault(dealer.dealer_id, dealer)
             if len(chosen) == count:
                 break
@@ -155,7 +155,7 @@ class Patterns:
         shared by 2-4 members, so the ring is connected but has no hub.
         """
         rng, ids = self.rng, self.identities
-        city = self.dealers.pick().city
+        city = self.dealers.pick(self.rng).city
         dealers = self._dealers_in(city, rng.choice((1, 1, 2, 2, 3)))
         agents = {d.dealer_id: d.agent(rng) for d in dealers}
         span = rng.randint(10, 56)
@@ -194,7 +194,7 @@ class Patterns:
                     row[kind] = (
                         dealer.wifi_ip if not own_channel
                         else ids.residential_ip() if r < 0.6
-                        else ids.carrier_nat(rng) if r < 0.85
+                        else ids.carrier_nat() if r < 0.85
                         else ids.ipv6()
                     )
             draft.role = "fabricated_identity"
@@ -217,15 +217,15 @@ class Patterns:
         then the victim is also a genuine customer, which makes the ID itself no proof.
         """
         rng, ids = self.rng, self.identities
-        city = self.dealers.pick().city
+        city = self.dealers.pick(self.rng).city
         victim = ids.person(city)
-        employer = self.employers.honest(city)
+        employer = self.factory.honest_employer(city)
         start = self._window_start(20)
         genuine = size >= 4 and rng.random() < 0.3
         stolen = size - genuine
         dealers = self._dealers_in(city, stolen)
         while len(dealers) < stolen:  # few dealers in this city: go to neighbouring ones
-            other = self.dealers.pick()
+            other = self.dealers.pick(self.rng)
             if other.dealer_id not in {d.dealer_id for d in dealers}:
                 dealers.append(other)
         drafts: list[Draft] = []
@@ -241,7 +241,7 @@ class Patterns:
             draft = self.factory.draft(impostor, dealer, when, employer=fake)
             if rng.random() >= dealer.tablet_share * 0.5:  # mostly from the impostor's phone
                 draft.row["device_id"] = ids.device()
-                draft.row["ip_address"] = ids.carrier_nat(rng) if rng.random() < 0.5 else ids.residential_ip()
+                draft.row["ip_address"] = ids.carrier_nat() if rng.random() < 0.5 else ids.residential_ip()
             if accounts and rng.random() < 0.3:  # the fraudster reuses a payout account
                 draft.row["bank_account"] = format_account(rng.choice(accounts), rng)
             else:
@@ -254,7 +254,7 @@ class Patterns:
             # The victim's own application, months away from the theft.
             offset = timedelta(days=rng.choice((-1, 1)) * rng.randint(60, 300))
             when = self.timeline.clamp(start + offset)
-            drafts.append(self.factory.draft(victim, self.dealers.pick_in(city), when, employer=employer, role="victim_genuine"))
+            drafts.append(self.factory.draft(victim, self.dealers.pick_in(self.rng, city), when, employer=employer, role="victim_genuine"))
         return Group(
             "identity_theft",
             True,
@@ -271,7 +271,7 @@ class Patterns:
         loosely linked: a shared flat here, a shared office IP there.
         """
         rng, ids = self.rng, self.identities
-        city = self.dealers.pick().city
+        city = self.dealers.pick(self.rng).city
         operator = ids.person(city, ages=(28, 55))
         mill = Employer(company_name(rng, city), operator.phone, city, "")
         dealers = self._dealers_in(city, rng.randint(2, 5))
@@ -320,7 +320,7 @@ class Patterns:
         inside its honest traffic.
         """
         rng, ids = self.rng, self.identities
-        dealer = self.dealers.pick(kind=rng.choice(("used", "4s")))
+        dealer = self.dealers.pick(self.rng, kind=rng.choice(("used", "4s")))
         agent = rng.choice(dealer.agents)
         agent_phone = ids.phone()
         tablet = rng.choice(dealer.tablets)
@@ -334,7 +334,7 @@ class Patterns:
             loan = self.loans.draw(
                 dealer, when, product=product, markup=rng.uniform(1.2, 1.5), down=(0.15, 0.18), inflate_income=True
             )
-            employer = self.employers.honest(dealer.city) if rng.random() < 0.6 else None
+            employer = self.factory.honest_employer(dealer.city) if rng.random() < 0.6 else None
             draft = self.factory.draft(person, dealer, when, loan=loan, employer=employer)
             row = draft.row
             row["sales_agent_id"] = agent
@@ -354,9 +354,11 @@ class Patterns:
                 drafts[m].row["bank_account"] = format_account(account, rng)
         for m in rng.sample(range(size), min(size, rng.randint(2, 3))):
             drafts[m].row["contact_phone"] = format_phone(agent_phone, rng)
-        # The same car financed twice: the later application reuses the earlier VIN.
-        for _ in range(max(1, size // 5)):
-            first, second = sorted(rng.sample(drafts, 2), key=lambda d: d.submitted)
+        # The same car financed twice: in disjoint pairs, the later application reuses
+        # the earlier one's VIN.
+        paired = rng.sample(drafts, 2 * max(1, size // 5))
+        for k in range(0, len(paired), 2):
+            first, second = sorted(paired[k : k + 2], key=lambda d: d.submitted)
             second.row["vehicle_vin"] = first.row["vehicle_vin"]
             second.row["vehicle_model"] = first.row["vehicle_model"]
             second.role = "straw_borrower_reused_vin"
@@ -372,7 +374,7 @@ class Patterns:
 
     def singleton(self) -> Draft:
         """A plain honest application: the bulk of the portfolio, in no group."""
-        dealer = self.dealers.pick()
+        dealer = self.dealers.pick(self.rng)
         city = dealer.city if self.rng.random() < 0.9 else self.identities.city()
         person = self.identities.person(city)
         return self.factory.draft(person, dealer, self.timeline.instant(earliest=dealer.open_from))
@@ -380,7 +382,7 @@ class Patterns:
     def family(self, size: int) -> Group:
         """Two to four relatives sharing a home and naming each other as contacts."""
         rng, ids = self.rng, self.identities
-        city = self.dealers.pick().city
+        city = self.dealers.pick(self.rng).city
         home = ids.address(city)
         home_ip = ids.residential_ip()
         surname = ids.surname()
@@ -391,11 +393,11 @@ class Patterns:
         members = [replace(m, address=home) for m in members]
         # Each names a relative: the couple each other, children a parent.
         contact_of = [1, 0] + [rng.randrange(2) for _ in range(size - 2)]
-        dealer = self.dealers.pick_in(city)
+        dealer = self.dealers.pick_in(self.rng, city)
         drafts = []
         for i, person in enumerate(members):
             when = self.timeline.instant()
-            where = dealer if rng.random() < 0.3 else self.dealers.pick_in(city)
+            where = dealer if rng.random() < 0.3 else self.dealers.pick_in(self.rng, city)
             draft = self.factory.draft(person, where, when, role="relative")
             row = draft.row
             relative = members[contact_of[i]]
@@ -416,13 +418,13 @@ class Patterns:
         driver's contact, one tablet: as dense as any ring, and honest.
         """
         rng, ids = self.rng, self.identities
-        dealer = self.dealers.pick(kind="commercial")
+        dealer = self.dealers.pick(self.rng, kind="commercial")
         city = dealer.city
         company = Employer(
             company_name(rng, city, rng.choice(LOGISTICS_INDUSTRIES)),
             ids.landline(city),
             city,
-            self.employers.site_address(city),
+            ids.site_address(city),
         )
         account = ids.bank_account()
         owner = ids.person(city, ages=(30, 60))
@@ -448,19 +450,19 @@ class Patterns:
     def dormitory(self, size: int) -> Group:
         """Staff of one employer living in its dormitory, applying independently."""
         rng, ids = self.rng, self.identities
-        city = self.dealers.pick().city
+        city = self.dealers.pick(self.rng).city
         if rng.random() < 0.6:
             employer = rng.choice(self.employers.dormitory_giants)
         else:
-            employer = self.employers.local_company(city)
-        dorm = f"{self.employers.site_address(city)}员工宿舍{rng.randint(1, 12)}栋"
+            employer = self.employers.local_company(rng, city)
+        dorm = f"{ids.site_address(city)}员工宿舍{rng.randint(1, 12)}栋"
         drafts = []
         for _ in range(size):
             person = replace(ids.person(city, ages=(20, 40)), address=dorm)
             if rng.random() < 0.25:
                 person = replace(person, address=f"{dorm}{rng.randint(1, 6)}{rng.randint(1, 30):02d}室")
             draft = self.factory.draft(
-                person, self.dealers.pick_in(city), self.timeline.instant(), employer=employer, role="resident"
+                person, self.dealers.pick_in(self.rng, city), self.timeline.instant(), employer=employer, role="resident"
             )
             drafts.append(draft)
         return Group("dormitory", False, drafts, f"{size} staff of {employer.name} in one dormitory in {city.name}")
@@ -468,10 +470,10 @@ class Patterns:
     def repeat_customer(self, size: int) -> Group:
         """The same person back for another car a year or more later, same phone."""
         rng, ids = self.rng, self.identities
-        city = self.dealers.pick().city
+        city = self.dealers.pick(self.rng).city
         person = ids.person(city, ages=(25, 60))
-        employer = self.employers.honest(city)
-        dealer = self.dealers.pick_in(city)
+        employer = self.factory.honest_employer(city)
+        dealer = self.dealers.pick_in(self.rng, city)
         gap_days = 365 * (size - 1) + 60
         when = self.timeline.instant(latest=self.timeline.end - timedelta(days=gap_days))
         drafts = []
@@ -481,9 +483,9 @@ class Patterns:
                 if rng.random() < 0.3:
                     person = replace(person, address=ids.address(city))  # moved house
                 if rng.random() < 0.3:
-                    employer = self.employers.honest(city)  # changed jobs
+                    employer = self.factory.honest_employer(city)  # changed jobs
                 if rng.random() < 0.5:
-                    dealer = self.dealers.pick_in(city)
+                    dealer = self.dealers.pick_in(self.rng, city)
             drafts.append(self.factory.draft(person, dealer, when, employer=employer, role=f"application_{i + 1}"))
         return Group("repeat_customer", False, drafts, f"one customer, {size} applications a year or more apart")
 

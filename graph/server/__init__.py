@@ -19,11 +19,13 @@ from pathlib import Path
 import neo4j
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
-from fraudgraph.settings import Settings
+from fraudgraph.settings import REPO_ROOT, Settings
 
 SERVER_DIR = Path(__file__).resolve().parent
 POM = SERVER_DIR / "pom.xml"
 LAUNCHER = SERVER_DIR / "Neo4jLauncher.java"
+# The resolved jars, shared by every server of this checkout (dev, tests, benchmarks).
+DIST_DIR = REPO_ROOT / "var" / "neo4j-dist"
 # The JVM flags Neo4j's own start script passes on JDK 17.
 JVM_FLAGS = (
     "-XX:+UseG1GC",
@@ -55,10 +57,6 @@ class _Paths:
     root: Path
 
     @property
-    def lib(self) -> Path:
-        return self.root / "lib"
-
-    @property
     def data(self) -> Path:
         return self.root / "home"
 
@@ -79,27 +77,28 @@ def _artifacts_stamp() -> str:
     return hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
 
 
-def resolve_artifacts(root: Path) -> Path:
+def resolve_artifacts(root: Path = DIST_DIR) -> Path:
     """Copy the Neo4j jars from Maven Central into ``root/lib`` once (re-done when the pom
     changes) and return that folder."""
-    paths = _Paths(root)
-    stamp = paths.lib / ".resolved"
+    lib = root / "lib"
+    stamp = lib / ".resolved"
     if stamp.exists() and stamp.read_text() == _artifacts_stamp():
-        return paths.lib
+        return lib
     mvn = shutil.which("mvn")
     if mvn is None:
         raise ServerError("Maven (mvn) is not on PATH; it resolves the Neo4j jars")
     staging = root / "lib.partial"
+    root.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
     cmd = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
            f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ServerError(f"resolving Neo4j from Maven Central failed:\n{done.stdout}{done.stderr}")
-    shutil.rmtree(paths.lib, ignore_errors=True)
-    staging.rename(paths.lib)
+    shutil.rmtree(lib, ignore_errors=True)
+    staging.rename(lib)
     stamp.write_text(_artifacts_stamp())
-    return paths.lib
+    return lib
 
 
 def _pid_alive(pid: int) -> bool:
@@ -173,7 +172,7 @@ def start(settings: Settings, timeout_s: float = 180.0) -> ServerStatus:
 
 
 def _spawn(settings: Settings, paths: _Paths, password: str) -> None:
-    lib = resolve_artifacts(paths.root)
+    lib = resolve_artifacts()
     java = shutil.which("java")
     if java is None:
         raise ServerError("java (JDK 17) is not on PATH")

@@ -164,3 +164,17 @@ def test_integer_rejects_fractions_and_ranges() -> None:
     for raw in ["36.5", "61", "5", "abc"]:
         with pytest.raises(InvalidValue):
             normalise.integer(raw, low=6, high=60)
+
+
+@given(st.text(alphabet="0123456789+- ()１３８", min_size=1, max_size=20))
+def test_the_fast_mobile_path_agrees_with_phonenumbers(raw: str) -> None:
+    """Whatever the shortcut accepts, a full phonenumbers parse gives the same number."""
+    try:
+        fast = normalise.mobile_phone(raw)
+    except InvalidValue:
+        return
+    try:
+        parsed = phonenumbers.parse(normalise._e164_digits(raw), "CN")
+    except phonenumbers.NumberParseException:
+        pytest.fail(f"{raw!r} accepted as {fast} but phonenumbers cannot parse it")
+    assert "+86" + str(parsed.national_number) == fast

@@ -1,0 +1,63 @@
+"""Audit records: who, when, action, target, parameters, outcome. Append-only.
+
+Parameters are stored as JSON and must never hold clear personal data: callers pass
+ids, tokens and masked values only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from graph.runner import Query, QueryRunner, Transaction
+from graph.schema import Label
+from lifecycle.clock import new_id
+
+WRITE_EVENT = Query(
+    "lifecycle.audit.write",
+    f"CREATE (e:{Label.AUDIT_EVENT} {{event_id: $event_id, actor: $actor, at: $at, "
+    f"action: $action, target: $target, params: $params, outcome: $outcome}})",
+)
+
+EVENTS_FOR = Query(
+    "lifecycle.audit.events_for",
+    f"MATCH (e:{Label.AUDIT_EVENT}) WHERE e.target = $target "
+    "RETURN e {.*} AS e ORDER BY e.at, e.event_id",
+)
+
+
+class AuditEvent(BaseModel):
+    event_id: str
+    actor: str
+    at: datetime
+    action: str
+    target: str
+    params: dict[str, Any]
+    outcome: str
+
+
+def record(tx: Transaction | QueryRunner, *, actor: str, at: datetime, action: str,
+           target: str, params: dict[str, Any] | None = None, outcome: str = "ok") -> str:
+    """Write one audit event (inside the caller's transaction when given one)."""
+    event_id = new_id("EVT")
+    args = dict(event_id=event_id, actor=actor, at=at, action=action, target=target,
+                params=json.dumps(params or {}, sort_keys=True, default=str,
+                                  ensure_ascii=False), outcome=outcome)
+    if isinstance(tx, QueryRunner):
+        tx.write(WRITE_EVENT, **args)
+    else:
+        tx.run(WRITE_EVENT, **args)
+    return event_id
+
+
+def events_for(runner: QueryRunner, target: str) -> list[AuditEvent]:
+    out = []
+    for row in runner.read(EVENTS_FOR, target=target):
+        e = row["e"]
+        e["at"] = e["at"].to_native()
+        e["params"] = json.loads(e["params"])
+        out.append(AuditEvent.model_validate(e))
+    return out

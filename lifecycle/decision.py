@@ -1,0 +1,188 @@
+"""Decision at origination: upsert the application, gather signals, apply the policy,
+store the decision with its frozen inputs and policy version, move the state, open a
+review case for tier B.
+
+``submit_application`` takes one contract row (the same fields as one row of
+``applications``) and reuses ingest's validation and upsert, so there is one write path.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from fraudgraph.logs import get_logger
+from graph.runner import Query, QueryRunner
+from graph.schema import Label, Rel
+from ingest import load, records
+from ingest.errors import RowError
+from lifecycle import audit, cases, policy_store, rules, transitions
+from lifecycle.context import Lifecycle
+from lifecycle.errors import IllegalTransition, InvalidInput, NotFound
+from lifecycle.policy import Reason, Tier, decide
+from lifecycle.signals import RiskSignals, ScoreSignal
+from lifecycle.states import LoanState
+
+log = get_logger("lifecycle.decision")
+A = Label.APPLICATION.value
+
+TIER_STATE = {Tier.A: LoanState.APPROVED, Tier.B: LoanState.IN_REVIEW,
+              Tier.C: LoanState.DECLINED}
+
+STORE_DECISION = Query(
+    "lifecycle.decision.store",
+    f"""
+    MATCH (a:{A} {{application_id: $application_id}})
+    SET a.decision_count = coalesce(a.decision_count, 0) + 1
+    CREATE (a)-[:{Rel.HAS_DECISION}]->(d:{Label.DECISION} {{
+        decision_id: a.application_id + '#D' + toString(a.decision_count),
+        application_id: a.application_id, seq: a.decision_count, tier: $tier,
+        outcome: $outcome, points: $points, reasons: $reasons, inputs: $inputs,
+        policy_version: $policy_version, decided_at: $at, decided_by: $actor,
+        automated: $automated}})
+    SET a.tier = coalesce($tier, a.tier), a.risk_points = coalesce($points, a.risk_points),
+        a.last_decision_id = d.decision_id, a.decided_at = $at,
+        a.decided_automatically = $automated,
+        a.ring_score = coalesce($ring_score, a.ring_score),
+        a.gnn_score = coalesce($gnn_score, a.gnn_score)
+    RETURN d.decision_id AS decision_id
+    """,
+)
+
+DECISIONS = Query(
+    "lifecycle.decision.list",
+    f"MATCH (:{A} {{application_id: $application_id}})-[:{Rel.HAS_DECISION}]->"
+    f"(d:{Label.DECISION}) RETURN d {{.*}} AS d ORDER BY d.seq",
+)
+
+
+class Decision(BaseModel):
+    """A stored decision: enough to explain it later."""
+
+    decision_id: str
+    application_id: str
+    seq: int
+    tier: Tier | None
+    outcome: str
+    points: float | None
+    reasons: list[Reason]
+    policy_version: str | None
+    decided_at: datetime
+    decided_by: str
+    automated: bool
+    signals: RiskSignals | None = None
+    case_id: str | None = None
+
+
+def store_decision(tx: Any, application_id: str, *, outcome: str, actor: str, at: datetime,
+                   automated: bool, reasons: list[Reason], tier: Tier | None = None,
+                   points: float | None = None, signals: RiskSignals | None = None,
+                   policy_version: str | None = None) -> str:
+    ring = signals.score("ring") if signals else None
+    gnn = signals.score("gnn") if signals else None
+    return str(tx.run(
+        STORE_DECISION, application_id=application_id,
+        tier=tier.value if tier else None, outcome=outcome, points=points,
+        reasons=json.dumps([r.model_dump() for r in reasons], ensure_ascii=False),
+        inputs=signals.model_dump_json() if signals else None,
+        policy_version=policy_version, at=at, actor=actor, automated=automated,
+        ring_score=ring.score if ring and ring.available else None,
+        gnn_score=gnn.score if gnn and gnn.available else None,
+    )[0]["decision_id"])
+
+
+def assemble_signals(ctx: Lifecycle, application_id: str) -> RiskSignals:
+    """Rule hits from the graph plus every scorer's signal."""
+    facts = rules.read_facts(ctx.runner, application_id)
+    scores: list[ScoreSignal] = [scorer(ctx.runner, application_id) for scorer in ctx.scorers]
+    return RiskSignals(application_id=application_id, rule_hits=rules.hits_from_facts(facts),
+                       scores=scores)
+
+
+def submit_application(ctx: Lifecycle, raw: dict[str, str | None], *,
+                       actor: str = "system:origination", at: datetime | None = None
+                       ) -> Decision:
+    """Validate and upsert one contract row, then decide it in one pass.
+
+    A bad row raises ``InvalidInput`` and writes nothing; an application already decided
+    raises ``IllegalTransition`` and stays as it was.
+    """
+    at = at or ctx.clock()
+    clean = {k: (v if v not in ("", None) else None) for k, v in raw.items()}
+    try:
+        record = records.to_application(clean, ctx.pseudo, at.date())
+    except RowError as exc:
+        raise InvalidInput(exc.column, exc.reason) from None
+    try:
+        status = transitions.current_status(ctx.runner, record.key)
+    except NotFound:
+        status = LoanState.SUBMITTED.value
+    if status != LoanState.SUBMITTED.value:
+        raise IllegalTransition("application", record.key, status, LoanState.SUBMITTED.value,
+                                ())
+    with ctx.runner.transaction() as tx:
+        load.write_applications(tx, [record], run_id=f"submit:{actor}")
+    return decide_application(ctx, record.key, actor=actor, at=at)
+
+
+def decide_application(ctx: Lifecycle, application_id: str, *, actor: str = "system:origination",
+                       at: datetime | None = None) -> Decision:
+    """Screen and decide an application in state ``submitted`` (or ``screened`` after a
+    crash between the two steps)."""
+    at = at or ctx.clock()
+    status = transitions.current_status(ctx.runner, application_id)
+    if status == LoanState.SUBMITTED:
+        transitions.transition(ctx.runner, application_id, LoanState.SCREENED, actor=actor,
+                               at=at, reason="automated screening started")
+    elif status != LoanState.SCREENED:
+        raise IllegalTransition("application", application_id, status,
+                                LoanState.SCREENED.value, ())
+    signals = assemble_signals(ctx, application_id)
+    policy = policy_store.active_policy(ctx.runner, ctx.policy_file)
+    verdict = decide(signals, policy)
+    target = TIER_STATE[verdict.tier]
+    case_id = None
+    with ctx.runner.transaction() as tx:
+        policy_store.remember(tx, policy, at)
+        decision_id = store_decision(
+            tx, application_id, outcome=target.value, actor=actor, at=at, automated=True,
+            reasons=verdict.reasons, tier=verdict.tier, points=verdict.points,
+            signals=signals, policy_version=policy.version)
+        transitions.apply(tx, application_id, LoanState.SCREENED, target, actor=actor, at=at,
+                          reason=f"tier {verdict.tier}: {verdict.reasons[0].text}")
+        if verdict.tier == Tier.B:
+            case_id = cases.open_case(
+                tx, application_id, cases.CaseKind.REVIEW, at=at,
+                sla_days=ctx.sla_working_days,
+                evidence={"decision_id": decision_id, "tier": verdict.tier.value,
+                          "points": verdict.points,
+                          "reasons": [r.model_dump() for r in verdict.reasons],
+                          "signals": signals.model_dump(mode="json")})
+        audit.record(tx, actor=actor, at=at, action="decision.automated",
+                     target=application_id,
+                     params={"decision_id": decision_id, "tier": verdict.tier.value,
+                             "policy_version": policy.version, "points": verdict.points,
+                             "codes": [r.code for r in verdict.reasons],
+                             "case_id": case_id})
+    log.info("decided", application_id=application_id, tier=verdict.tier.value,
+             points=verdict.points, hits=len(signals.rule_hits))
+    decided = decisions(ctx.runner, application_id)[-1]
+    return decided.model_copy(update={"case_id": case_id})
+
+
+def decisions(runner: QueryRunner, application_id: str) -> list[Decision]:
+    """Every decision on an application, oldest first, with frozen inputs and reasons."""
+    rows = runner.read(DECISIONS, application_id=application_id)
+    if not rows:
+        transitions.current_status(runner, application_id)  # NotFound when absent
+    out = []
+    for row in rows:
+        d = dict(row["d"])
+        d["reasons"] = json.loads(d["reasons"])
+        d["signals"] = json.loads(d["inputs"]) if d.get("inputs") else None
+        d["decided_at"] = d["decided_at"].to_native()
+        out.append(Decision.model_validate(d))
+    return out

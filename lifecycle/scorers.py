@@ -1,0 +1,104 @@
+"""Adapters from the ring (issue 3) and GNN (issue 4) packages to the ``Scorer`` protocol.
+
+They import their package lazily, on first call, and never raise: when the package, the
+model or the call is not there or fails, they return an unavailable ``ScoreSignal`` with
+a reason code, and the policy decides what that means (``unavailable_scorer``).
+
+What they expect:
+
+* ring: ``rings.incremental.score_application(runner, application_id, config)`` returning
+  an object with ``ring_score`` (float in [0, 1]), ``action`` (join/bridge/new/none),
+  ``reasons`` (list of str) and ``ring_ids`` (list of str) or ``ring_id`` (str | None).
+  ``config`` is what :func:`ring_scorer` was given; with none, the adapter uses
+  ``rings.incremental.default_config()`` when it exists, else passes ``None``.
+* gnn: ``gnn.registry.load_champion(settings)`` returning a model (or ``None`` when no
+  champion is promoted) and ``gnn.score.score_application(runner, application_id, model)``
+  returning an object with ``score`` (float in [0, 1]), ``model_version`` (str) and
+  ``reasons`` (list of str). The champion is loaded once per scorer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fraudgraph.logs import get_logger
+from fraudgraph.settings import Settings
+from graph.runner import QueryRunner
+from lifecycle.signals import Scorer, ScoreSignal
+
+log = get_logger("lifecycle.scorers")
+
+
+def _module(name: str) -> Any | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _clamp(value: Any) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def ring_scorer(config: Any = None) -> Scorer:
+    """A scorer over issue 3's incremental ring matching."""
+
+    def score(runner: QueryRunner, application_id: str) -> ScoreSignal:
+        module = _module("rings.incremental")
+        fn = getattr(module, "score_application", None) if module else None
+        if fn is None:
+            return ScoreSignal.unavailable("ring", "U_RING_MISSING",
+                                           "rings.incremental.score_application not installed")
+        cfg = config
+        if cfg is None and hasattr(module, "default_config"):
+            cfg = module.default_config()
+        try:
+            match = fn(runner, application_id, cfg)
+        except Exception as exc:  # a failing scorer must not stop origination
+            log.warning("ring scorer failed", application_id=application_id,
+                        error=type(exc).__name__)
+            return ScoreSignal.unavailable("ring", "U_RING_FAILED", type(exc).__name__)
+        ring_ids = list(getattr(match, "ring_ids", None) or (
+            [match.ring_id] if getattr(match, "ring_id", None) else []))
+        return ScoreSignal(source="ring", available=True, score=_clamp(match.ring_score),
+                           reasons=[str(r) for r in (match.reasons or [])][:4],
+                           detail={"ring_ids": [str(r) for r in ring_ids],
+                                   "action": str(getattr(match, "action", ""))})
+
+    return score
+
+
+def gnn_scorer(settings: Settings) -> Scorer:
+    """A scorer over issue 4's champion GNN."""
+    state: dict[str, Any] = {}
+
+    def score(runner: QueryRunner, application_id: str) -> ScoreSignal:
+        registry, scoring = _module("gnn.registry"), _module("gnn.score")
+        if registry is None or scoring is None or not hasattr(scoring, "score_application"):
+            return ScoreSignal.unavailable("gnn", "U_GNN_MISSING",
+                                           "gnn.score / gnn.registry not installed")
+        if "model" not in state:
+            try:
+                state["model"] = registry.load_champion(settings)
+            except Exception as exc:
+                log.warning("gnn champion failed to load", error=type(exc).__name__)
+                state["model"] = None
+        if state["model"] is None:
+            return ScoreSignal.unavailable("gnn", "U_GNN_NO_CHAMPION",
+                                           "no champion model is promoted")
+        try:
+            result = scoring.score_application(runner, application_id, state["model"])
+        except Exception as exc:  # a failing scorer must not stop origination
+            log.warning("gnn scorer failed", application_id=application_id,
+                        error=type(exc).__name__)
+            return ScoreSignal.unavailable("gnn", "U_GNN_FAILED", type(exc).__name__)
+        return ScoreSignal(source="gnn", available=True, score=_clamp(result.score),
+                           version=str(result.model_version),
+                           reasons=[str(r) for r in (result.reasons or [])][:4])
+
+    return score
+
+
+def default_scorers(settings: Settings) -> list[Scorer]:
+    return [ring_scorer(), gnn_scorer(settings)]
