@@ -56,6 +56,10 @@ class Settings(BaseSettings):
                                           validation_alias="FRAUDGRAPH_RING_CONFIG")
 
     # --- gnn (issue 4): fields below this line
+    # Where versioned models live; None means var_dir / "models".
+    gnn_model_dir: Path | None = Field(default=None, validation_alias="FRAUDGRAPH_MODEL_DIR")
+    # Neighbours read per identifier when one application is scored from Neo4j.
+    gnn_score_fanout: int = Field(default=10, ge=1, validation_alias="FRAUDGRAPH_GNN_FANOUT")
 
     # --- lifecycle (issue 5): fields below this line
     lifecycle_policy_path: Path | None = Field(

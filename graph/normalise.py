@@ -41,6 +41,20 @@ def clean_text(raw: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", raw)).strip()
 
 
+def _fold(raw: str) -> str:
+    """Caseless matching form: NFKC, case-folded, white space removed, repeated to a fixed
+    point, because folding and removing spaces can each make a new composable sequence
+    (``A´`` -> ``a`` + combining acute)."""
+    value = raw
+    for _ in range(4):
+        folded = _SPACES.sub("", unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", value).casefold()))
+        if folded == value:
+            break
+        value = folded
+    return value
+
+
 def _e164_digits(raw: str) -> str:
     compact = _PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw))
     if compact.startswith("00"):
@@ -127,7 +141,7 @@ def employer_name(raw: str) -> str:
 
     ``京东集团有限公司``, ``京东集团 有限责任公司`` and ``京东集团`` fold to one key.
     """
-    value = clean_text(raw).replace(" ", "").lower()
+    value = _fold(raw)
     for suffix in _COMPANY_SUFFIXES:
         if value.endswith(suffix) and len(value) > len(suffix):
             value = value[: -len(suffix)]
@@ -162,8 +176,8 @@ def bank_account(raw: str) -> str:
 
 
 def address(raw: str) -> str:
-    """A matching key for a free-text address: width-folded, spaces removed, lower case."""
-    value = clean_text(raw).replace(" ", "").lower()
+    """A matching key for a free-text address: width-folded, spaces removed, case-folded."""
+    value = _fold(raw)
     if not value:
         raise InvalidValue(f"{raw!r} is an empty address")
     return value

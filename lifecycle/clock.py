@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, timezone
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A fixed +08:00 offset (China has no daylight saving since 1991), as ingest uses: the
+# Neo4j driver crashes on ZoneInfo datetimes in some conversions.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def now() -> datetime:

@@ -45,7 +45,7 @@ class ScoreWeights(BaseModel):
     price_inflation: float = 20.0  # times the share of members priced well above the model
     id_multi_dealer: float = 25.0  # one ID number at several dealers within days
     burst: float = 10.0  # short time window for a group of several applicants
-    shared_kinds: float = 3.0  # per identifier kind shared inside the ring beyond the first
+    shared_kinds: float = 2.0  # per identifier kind shared inside the ring beyond two
     agent_concentration: float = 8.0  # one agent handling most of a multi-person ring
     legit_label: float = -25.0  # times the share of members cleared as legitimate
 

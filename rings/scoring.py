@@ -48,28 +48,41 @@ class RingScore:
         return [r.text for r in self.reasons]
 
 
-def shared_identifiers(graph: IdentityGraph, membership: np.ndarray) -> pd.DataFrame:
-    """Identifiers linking two or more members of the same ring.
+def _person_of(graph: IdentityGraph) -> np.ndarray:
+    """The Person identifier of each application; -1-app when unknown (its own person)."""
+    person = -1 - np.arange(graph.n_apps, dtype=np.int64)
+    applicant = graph.links.rel == REL_INDEX[Rel.APPLICANT]
+    person[graph.links.app[applicant]] = graph.links.ident[applicant]
+    return person
 
-    Columns: ring, ident, apps and persons (distinct members and ID numbers on it), mobile,
-    rels (indexes into LINK_RELS), degree.
+
+def shared_identifiers(graph: IdentityGraph, membership: np.ndarray) -> pd.DataFrame:
+    """Identifiers linking two or more members of the same ring, one row per (ring,
+    identifier, relationship type).
+
+    Columns: ring, ident, rel (index into LINK_RELS), apps and persons (distinct members
+    and ID numbers on the identifier), mobile, employer (reached as an employer phone),
+    personal (reached as an applicant's or contact's phone), degree.
     """
     links = graph.links
     ring = membership[links.app]
     inside = ring >= 0
-    person = _person_of(graph)[links.app[inside]]
-    # An application without a known Person counts as its own person.
-    person = np.where(person >= 0, person, -1 - links.app[inside])
+    rel = links.rel[inside]
     frame = pd.DataFrame({"ring": ring[inside], "ident": links.ident[inside],
-                          "app": links.app[inside], "rel": links.rel[inside],
-                          "mobile": links.mobile[inside], "person": person})
-    grouped = frame.groupby(["ring", "ident"], sort=False)
-    summary = grouped.agg(apps=("app", "nunique"), persons=("person", "nunique"),
-                          mobile=("mobile", "any"),
-                          rels=("rel", lambda r: tuple(sorted(set(r)))))
-    summary = summary[summary["apps"] >= 2].reset_index()
-    summary["degree"] = graph.identifier_degrees()[summary["ident"].to_numpy()]
-    return summary
+                          "app": links.app[inside], "rel": rel,
+                          "mobile": links.mobile[inside],
+                          "person": _person_of(graph)[links.app[inside]],
+                          "employer": rel == REL_INDEX[Rel.EMPLOYER_PHONE],
+                          "personal": np.isin(rel, [REL_INDEX[Rel.APPLICANT_PHONE],
+                                                    REL_INDEX[Rel.CONTACT_PHONE]])})
+    per_ident = frame.groupby(["ring", "ident"], sort=False).agg(
+        apps=("app", "nunique"), persons=("person", "nunique"), mobile=("mobile", "any"),
+        employer=("employer", "any"), personal=("personal", "any"))
+    per_ident = per_ident[per_ident["apps"] >= 2]
+    rels = frame[["ring", "ident", "rel"]].drop_duplicates()
+    shared = rels.merge(per_ident.reset_index(), on=["ring", "ident"], how="inner")
+    shared["degree"] = graph.identifier_degrees()[shared["ident"].to_numpy()]
+    return shared
 
 
 def model_median_prices(graph: IdentityGraph) -> dict[str, float]:
@@ -79,146 +92,125 @@ def model_median_prices(graph: IdentityGraph) -> dict[str, float]:
     return frame.groupby("model")["price"].median().to_dict()
 
 
+def ring_features(graph: IdentityGraph, membership: np.ndarray,
+                  config: RingConfig) -> pd.DataFrame:
+    """One row of evidence per ring number, computed for all rings at once."""
+    apps = graph.apps
+    idx = np.flatnonzero(membership >= 0)
+    medians = model_median_prices(graph)
+    usual = pd.Series(apps.vehicle_model[idx]).map(medians).to_numpy(dtype=np.float64)
+    m = pd.DataFrame({
+        "ring": membership[idx], "app": idx, "person": _person_of(graph)[idx],
+        "dealer": apps.dealer[idx], "agent": apps.agent[idx], "t": apps.submitted[idx],
+        "fraud": apps.label[idx] == "fraud", "legit": apps.label[idx] == "legit",
+        "due": apps.fpd[idx] != FPD_UNKNOWN, "unpaid": apps.fpd[idx] == FPD_UNPAID,
+        "inflated": apps.vehicle_price[idx] > usual * config.price_inflation_ratio})
+    g = m.groupby("ring")
+    f = g.agg(size=("app", "size"), persons=("person", "nunique"), t_min=("t", "min"),
+              t_max=("t", "max"), dealers=("dealer", "nunique"), agents=("agent", "nunique"),
+              fraud=("fraud", "sum"), legit=("legit", "sum"), due=("due", "sum"),
+              unpaid=("unpaid", "sum"), inflated=("inflated", "sum"))
+    f["top_agent"] = m.groupby(["ring", "agent"]).size().groupby(level=0).max()
+    per_person = m.groupby(["ring", "person"]).agg(n=("app", "size"), lo=("t", "min"),
+                                                   hi=("t", "max"), d=("dealer", "nunique"))
+    burst_ids = per_person[(per_person["n"] >= 2)
+                           & (per_person["hi"] - per_person["lo"] <= config.id_multi_dealer_days
+                              * DAY)]
+    f["id_dealers"] = burst_ids["d"].groupby(level=0).max()
+    shared = shared_identifiers(graph, membership)
+    s = shared.groupby("ring")
+    f["kinds"] = s["rel"].nunique()
+    f["shared_idents"] = s["ident"].nunique()
+    first = shared.drop_duplicates(["ring", "ident"])
+    f["pairs"] = (first["apps"] * (first["apps"] - 1) / 2).groupby(first["ring"]).sum()
+    acc = shared[(shared["rel"] == REL_INDEX[Rel.REPAYMENT_ACCOUNT]) & (shared["persons"] >= 2)]
+    f["payout_reuse"] = acc.groupby("ring").size()
+    f["vin_reuse"] = shared[shared["rel"] == REL_INDEX[Rel.FINANCES]].groupby("ring").size()
+    # An employer phone that is a mobile and also somebody's own or contact phone, or that
+    # several people give as their employer's.
+    emp = first[first["mobile"] & first["employer"]
+                & (first["personal"] | (first["persons"] >= 4))]
+    f["employer_mobile"] = emp.groupby("ring").size()
+    kind_counts = shared.groupby(["ring", "rel"]).size()
+    f["kind_list"] = kind_counts.groupby(level=0).apply(
+        lambda c: ", ".join(f"{LINK_RELS[r].value} x{n}" for (_, r), n in c.items()))
+    return f.fillna({c: 0 for c in ("id_dealers", "kinds", "shared_idents", "pairs",
+                                     "payout_reuse", "vin_reuse", "employer_mobile")}
+                    ).fillna({"kind_list": ""})
+
+
 def score_rings(graph: IdentityGraph, membership: np.ndarray, config: RingConfig,
                 hub_links: np.ndarray | None = None) -> list[RingScore]:
     """Score every ring of ``membership`` (ring number per application, -1 for none)."""
-    shared = shared_identifiers(graph, membership)
-    by_ring = {ring: rows for ring, rows in shared.groupby("ring")}
-    medians = model_median_prices(graph)
-    persons = _person_of(graph)
+    if len(membership) == 0 or membership.max() < 0:
+        return []
+    features = ring_features(graph, membership, config)
     order = np.argsort(membership, kind="stable")
-    sorted_m = membership[order]
-    out: list[RingScore] = []
-    for number in range(int(membership.max()) + 1 if len(membership) else 0):
-        lo, hi = np.searchsorted(sorted_m, [number, number + 1])
-        members = np.sort(order[lo:hi])
-        if len(members) == 0:
-            continue
-        rows = by_ring.get(number, shared.iloc[0:0])
+    bounds = np.searchsorted(membership[order], np.arange(int(membership.max()) + 2))
+    out = []
+    for number, row in zip(features.index, features.itertuples(), strict=True):
+        members = np.sort(order[bounds[number]:bounds[number + 1]])
         hubs = int(hub_links[members].sum()) if hub_links is not None else 0
-        out.append(score_ring(graph, number, members, rows, config, medians, persons, hubs))
+        out.append(score_ring(int(number), members, row, config, hubs))
     return out
 
 
-def _person_of(graph: IdentityGraph) -> np.ndarray:
-    """The Person identifier position of each application (-1 when unknown)."""
-    person = np.full(graph.n_apps, -1, dtype=np.int64)
-    applicant = graph.links.rel == REL_INDEX[Rel.APPLICANT]
-    person[graph.links.app[applicant]] = graph.links.ident[applicant]
-    return person
-
-
-def score_ring(graph: IdentityGraph, number: int, members: np.ndarray, shared: pd.DataFrame,
-               config: RingConfig, medians: dict[str, float], persons: np.ndarray,
+def score_ring(number: int, members: np.ndarray, f: object, config: RingConfig,
                hub_links: int = 0) -> RingScore:
-    """The score and reasons of one ring."""
-    apps, w = graph.apps, config.score
-    size = len(members)
-    n_persons = len({int(p) if p >= 0 else -1 - int(m) for p, m in zip(persons[members], members,
-                                                                        strict=True)})
-    times = apps.submitted[members]
-    window_days = float(times.max() - times.min()) / DAY
-    dealers, agents = apps.dealer[members], apps.agent[members]
-    top_agent_share = pd.Series(agents).value_counts().iloc[0] / size
+    """The score and reasons of one ring from its row of ``ring_features``."""
+    w = config.score
+    size, persons = int(f.size), int(f.persons)  # type: ignore[attr-defined]
+    window_days = float(f.t_max - f.t_min) / DAY  # type: ignore[attr-defined]
+    v = {k: int(getattr(f, k)) for k in ("fraud", "legit", "due", "unpaid", "inflated",
+                                          "payout_reuse", "vin_reuse", "employer_mobile",
+                                          "id_dealers", "kinds", "top_agent")}
     reasons: list[Reason] = []
 
     def add(code: str, points: float, text: str) -> None:
         if points:
             reasons.append(Reason(code, round(float(points), 1), text))
 
-    fraud = int((apps.label[members] == "fraud").sum())
-    legit = int((apps.label[members] == "legit").sum())
-    add("KNOWN_FRAUD", w.fraud_label * fraud / size if fraud else 0,
-        f"{fraud} of {size} applications already confirmed fraud")
-    fpd = apps.fpd[members]
-    due = int((fpd != FPD_UNKNOWN).sum())
-    unpaid = int((fpd == FPD_UNPAID).sum())
-    add("FIRST_PAYMENT_DEFAULT", w.first_payment_default * unpaid / due if unpaid else 0,
-        f"{unpaid} of {due} loans with a due first installment never paid it")
-    kinds = _kind_counts(shared)
-    account_people = _shared_between_people(shared, Rel.REPAYMENT_ACCOUNT)
-    add("PAYOUT_ACCOUNT_REUSED", w.payout_reuse if account_people else 0,
-        f"{account_people} repayment account(s) shared by different applicants")
-    vins = kinds.get(Rel.FINANCES, 0)
-    add("VIN_REUSED", w.vin_reuse if vins else 0, f"{vins} vehicle(s) financed more than once")
-    mobile_employer = _employer_mobiles(shared)
-    add("EMPLOYER_PHONE_IS_MOBILE", w.employer_mobile if mobile_employer else 0,
-        f"{mobile_employer} employer phone(s) shared by members are mobile numbers")
-    inflated = _inflated(members, apps.vehicle_model, apps.vehicle_price, medians,
-                         config.price_inflation_ratio)
-    add("PRICE_ABOVE_MODEL", w.price_inflation * inflated / size if inflated >= 2 else 0,
-        f"{inflated} of {size} vehicles priced over {config.price_inflation_ratio:.2f}x "
-        f"their model's median")
-    multi = _id_multi_dealer(members, persons, dealers, times, config.id_multi_dealer_days)
-    add("ID_AT_SEVERAL_DEALERS", w.id_multi_dealer if multi else 0,
-        f"one ID number used at {multi} dealers within {config.id_multi_dealer_days} days")
-    burst = n_persons >= 3 and window_days <= config.burst_days
-    add("TIME_BURST", w.burst if burst else 0,
-        f"{n_persons} applicants within {window_days:.0f} days")
-    n_kinds = len(kinds)
-    add("SHARED_KINDS", w.shared_kinds * max(n_kinds - 1, 0),
-        f"{n_kinds} kinds of identifier shared: "
-        + ", ".join(f"{k.value} x{v}" for k, v in sorted(kinds.items())))
-    add("ONE_AGENT", w.agent_concentration if n_persons >= 3 and top_agent_share >= 0.6 else 0,
-        f"one sales agent handled {top_agent_share:.0%} of the applications")
-    add("CLEARED_LEGIT", w.legit_label * legit / size if legit else 0,
-        f"{legit} of {size} applications reviewed and cleared as legitimate")
+    add("KNOWN_FRAUD", w.fraud_label * v["fraud"] / size,
+        f"{v['fraud']} of {size} applications already confirmed fraud")
+    # Shrunk towards zero: one unpaid first installment in a group of two proves little.
+    add("FIRST_PAYMENT_DEFAULT",
+        w.first_payment_default * v["unpaid"] / (v["due"] + 2) if v["unpaid"] >= 2 else 0,
+        f"{v['unpaid']} of {v['due']} loans with a due first installment never paid it")
+    add("PAYOUT_ACCOUNT_REUSED", w.payout_reuse if v["payout_reuse"] else 0,
+        f"{v['payout_reuse']} repayment account(s) shared by different applicants")
+    add("VIN_REUSED", w.vin_reuse if v["vin_reuse"] else 0,
+        f"{v['vin_reuse']} vehicle(s) financed more than once")
+    add("EMPLOYER_PHONE_IS_MOBILE", w.employer_mobile if v["employer_mobile"] else 0,
+        f"{v['employer_mobile']} employer phone(s) that are somebody's mobile")
+    add("PRICE_ABOVE_MODEL", w.price_inflation * v["inflated"] / size if v["inflated"] >= 2
+        else 0, f"{v['inflated']} of {size} vehicles priced over "
+        f"{config.price_inflation_ratio:.2f}x their model's median")
+    # Shopping around at two dealers is ordinary; three or more within days is not.
+    add("ID_AT_SEVERAL_DEALERS", w.id_multi_dealer if v["id_dealers"] >= 3 else 0,
+        f"one ID number used at {v['id_dealers']} dealers within "
+        f"{config.id_multi_dealer_days} days")
+    burst = persons >= 3 and window_days <= config.burst_days
+    add("TIME_BURST", w.burst if burst else 0, f"{persons} applicants within "
+        f"{window_days:.0f} days")
+    add("SHARED_KINDS", w.shared_kinds * max(v["kinds"] - 2, 0),
+        f"{v['kinds']} kinds of identifier shared: {f.kind_list}")  # type: ignore[attr-defined]
+    top_share = v["top_agent"] / size
+    add("ONE_AGENT", w.agent_concentration if persons >= 3 and top_share >= 0.6 else 0,
+        f"one sales agent handled {top_share:.0%} of the applications")
+    add("CLEARED_LEGIT", w.legit_label * v["legit"] / size,
+        f"{v['legit']} of {size} applications reviewed and cleared as legitimate")
+    reasons.sort(key=lambda r: -abs(r.points))
     if hub_links:
         reasons.append(Reason("HUB_LINKS", 0.0, f"{hub_links} link(s) to hub identifiers above "
                                                 f"{config.hub_cap} applications (weak, kept)"))
     score = float(np.clip(sum(r.points for r in reasons), 0, 100))
-    reasons.sort(key=lambda r: -abs(r.points))
-    features = {"size": size, "persons": n_persons, "window_days": round(window_days, 1),
-                "dealers": len(set(dealers)), "agents": len(set(agents)),
-                "shared_kinds": n_kinds, "shared_identifiers": len(shared),
-                "density": _density(shared, size), "fraud_labels": fraud,
-                "first_payment_defaults": unpaid, "first_installments_due": due,
-                "first_seen_at": int(times.min()), "last_seen_at": int(times.max())}
+    pairs = size * (size - 1) / 2
+    features = {"size": size, "persons": persons, "window_days": round(window_days, 1),
+                "dealers": int(f.dealers), "agents": int(f.agents),  # type: ignore[attr-defined]
+                "shared_kinds": v["kinds"],
+                "shared_identifiers": int(f.shared_idents),  # type: ignore[attr-defined]
+                "density": round(min(1.0, float(f.pairs) / pairs), 3),  # type: ignore
+                "fraud_labels": v["fraud"], "first_payment_defaults": v["unpaid"],
+                "first_installments_due": v["due"],
+                "first_seen_at": int(f.t_min), "last_seen_at": int(f.t_max)}  # type: ignore
     return RingScore(number, members, round(score, 1), reasons, features)
-
-
-def _kind_counts(shared: pd.DataFrame) -> dict[Rel, int]:
-    counts: dict[Rel, int] = {}
-    for rels in shared["rels"]:
-        for rel in rels:
-            counts[LINK_RELS[rel]] = counts.get(LINK_RELS[rel], 0) + 1
-    return counts
-
-
-def _shared_between_people(shared: pd.DataFrame, rel: Rel) -> int:
-    """Identifiers of ``rel`` that members with different ID numbers share."""
-    of_rel = shared["rels"].map(lambda r: REL_INDEX[rel] in r)
-    return int((of_rel & (shared["persons"] >= 2)).sum())
-
-
-def _employer_mobiles(shared: pd.DataFrame) -> int:
-    employer = REL_INDEX[Rel.EMPLOYER_PHONE]
-    return int((shared["mobile"] & shared["rels"].map(lambda r: employer in r)).sum())
-
-
-def _inflated(members: np.ndarray, models: np.ndarray, prices: np.ndarray,
-              medians: dict[str, float], ratio: float) -> int:
-    count = 0
-    for m in members:
-        usual = medians.get(models[m])
-        count += bool(usual and prices[m] > usual * ratio)
-    return count
-
-
-def _id_multi_dealer(members: np.ndarray, persons: np.ndarray, dealers: np.ndarray,
-                     times: np.ndarray, days: int) -> int:
-    """Most dealers one ID number reached within ``days`` (0 when under two)."""
-    frame = pd.DataFrame({"p": persons[members], "d": dealers, "t": times})
-    frame = frame[frame["p"] >= 0]
-    best = 0
-    for _, rows in frame.groupby("p"):
-        if len(rows) < 2 or (rows["t"].max() - rows["t"].min()) > days * DAY:
-            continue
-        best = max(best, rows["d"].nunique())
-    return best if best >= 2 else 0
-
-
-def _density(shared: pd.DataFrame, size: int) -> float:
-    """Share of member pairs that share at least one identifier (upper bound by links)."""
-    pairs = float((shared["apps"] * (shared["apps"] - 1) / 2).sum())
-    return round(min(1.0, pairs / (size * (size - 1) / 2)), 3) if size > 1 else 0.0

@@ -15,7 +15,13 @@ from enum import Enum
 
 from synthetic.dealers import Dealer, DealerNetwork
 from synthetic.employers import Employer, EmployerPool, company_name, typed_employer
-from synthetic.identities import IdentityFactory, Person, format_account, format_phone, typed_id_number
+from synthetic.identities import (
+    IdentityFactory,
+    Person,
+    format_account,
+    format_phone,
+    typed_id_number,
+)
 from synthetic.loans import Loan, LoanFactory
 from synthetic.reference import City
 from synthetic.timeline import Timeline
@@ -83,23 +89,25 @@ class ApplicationFactory:
         rng = self.rng
         identities = self.identities
         if rng.random() < dealer.tablet_share:
-            device: str | None = dealer.tablets[0] if rng.random() < 0.6 else rng.choice(dealer.tablets)
+            device: str | None = (
+                dealer.tablets[0] if rng.random() < 0.6 else rng.choice(dealer.tablets)
+            )
             ip: str | None = dealer.wifi_ip if rng.random() < 0.92 else identities.carrier_nat()
         else:
-            device = identities.device()
-            r = rng.random()
-            if r < 0.55:
-                ip = identities.carrier_nat()
-            elif r < 0.92:
-                ip = identities.residential_ip()
-            else:
-                ip = identities.ipv6()
+            device, ip = identities.device(), self.own_ip()
         # Optional fields go missing now and then (old app versions, export gaps).
         if rng.random() < 0.02:
             device = None
         if rng.random() < 0.02:
             ip = None
         return device, ip
+
+    def own_ip(self) -> str:
+        """The IP of an application sent from the applicant's own phone or home line."""
+        identities, r = self.identities, self.rng.random()
+        if r < 0.55:
+            return identities.carrier_nat()
+        return identities.residential_ip() if r < 0.92 else identities.ipv6()
 
     def honest_employer(self, city: City) -> Employer | None:
         """An honest applicant's employer; None for those who leave it blank."""
@@ -127,7 +135,9 @@ class ApplicationFactory:
         rng = self.rng
         phone: str | None = None
         if employer.phone and rng.random() < 0.85:
-            phone = format_phone(employer.phone, rng) if is_mobile(employer.phone) else employer.phone
+            phone = (
+                format_phone(employer.phone, rng) if is_mobile(employer.phone) else employer.phone
+            )
         return typed_employer(employer, rng), phone
 
     def draft(
@@ -145,7 +155,6 @@ class ApplicationFactory:
         Patterns overwrite fields of the returned draft's row to link it to others.
         """
         rng = self.rng
-        when = max(when, dealer.open_from)  # nothing is submitted before onboarding
         if employer is UNSET:
             employer = self.honest_employer(person.city)
         loan = loan or self.loans.draw(dealer, when)
@@ -168,8 +177,14 @@ class ApplicationFactory:
             "contact_name": contact_name,
             "contact_phone": contact_phone,
             "bank_account": format_account(self.identities.bank_account(), rng),
+            "vehicle_vin": loan.vin,
+            "vehicle_model": loan.model.name,
+            "vehicle_price": loan.price,
+            "loan_amount": loan.amount,
+            "down_payment": loan.down_payment,
+            "term_months": loan.term,
+            "monthly_income": loan.income,
         }
-        set_loan(row, loan)
         # The lender declines what breaks the income rule; some applicants walk away.
         disbursed = self.disbursement(when) if loan.affordable and rng.random() < 0.9 else None
         # A few honest borrowers fall behind for good (job loss, illness) in year one.
@@ -180,15 +195,3 @@ class ApplicationFactory:
         """Funds go out within a couple of days, if that is before the export date."""
         day = when.date() + timedelta(days=self.rng.choice((0, 0, 1, 1, 2)))
         return day if day < self.timeline.as_of else None
-
-
-def set_loan(row: dict[str, object], loan: Loan) -> None:
-    """Write a loan's fields into an application row."""
-    row["product"] = loan.product
-    row["vehicle_vin"] = loan.vin
-    row["vehicle_model"] = loan.model.name
-    row["vehicle_price"] = loan.price
-    row["loan_amount"] = loan.amount
-    row["down_payment"] = loan.down_payment
-    row["term_months"] = loan.term
-    row["monthly_income"] = loan.income

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from stdnum.cn import uscc
 
@@ -51,7 +51,6 @@ class Dealer:
     wifi_ip: str
     # Share of this dealer's honest applications keyed in on its own tablets.
     tablet_share: float
-    open_from: datetime
     products: WeightedChoice[str]
     agent: WeightedChoice[str]
 
@@ -93,7 +92,13 @@ class DealerNetwork:
             _dealer(identities, i, window_start) for i in range(count)
         )
         # Sizes are heavy-tailed: a few big stores submit a large share of the volume.
-        weights = dict(zip((d.dealer_id for d in self.dealers), (rng.lognormvariate(0.0, 1.0) for _ in self.dealers), strict=True))
+        weights = dict(
+            zip(
+                (d.dealer_id for d in self.dealers),
+                (rng.lognormvariate(0.0, 1.0) for _ in self.dealers),
+                strict=True,
+            )
+        )
         by_city: dict[str, list[Dealer]] = {}
         by_kind: dict[str, list[Dealer]] = {}
         for dealer in self.dealers:
@@ -119,7 +124,8 @@ class DealerNetwork:
 def _dealer(identities: IdentityFactory, index: int, window_start: datetime) -> Dealer:
     rng = identities.rng
     city = identities.city()
-    kind = _KINDS(rng)
+    # The first three stores cover every kind, so each pattern finds its kind of dealer.
+    kind = ("4s", "used", "commercial")[index] if index < 3 else _KINDS(rng)
     if kind == "4s":
         brand = rng.choice(_BRANDS)
         models = tuple(m for m in _PASSENGER if m.brand == brand)
@@ -129,12 +135,9 @@ def _dealer(identities: IdentityFactory, index: int, window_start: datetime) -> 
         brand, models = "", _COMMERCIAL
     word = rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_WORDS)
     name = rng.choice(DEALER_NAME_TEMPLATES[kind]).format(city=city.name, word=word, brand=brand)
-    # Most dealers predate the window; some join during its first year and only
-    # submit from then on.
-    if rng.random() < 0.85:
-        onboarded = window_start.date() - timedelta(days=rng.randrange(30, 3650))
-    else:
-        onboarded = window_start.date() + timedelta(days=rng.randrange(0, 400))
+    # Every dealer was onboarded before the window, so no group's timing is bent by a
+    # store that did not exist yet.
+    onboarded = window_start.date() - timedelta(days=rng.randrange(30, 3650))
     n_agents = rng.randint(2, 8)
     agents = tuple(f"SA{index * 10 + j:05d}" for j in range(n_agents))
     tablets = tuple(identities.device() for _ in range(rng.choice((1, 1, 2, 2, 3))))
@@ -151,7 +154,6 @@ def _dealer(identities: IdentityFactory, index: int, window_start: datetime) -> 
         tablets=tablets,
         wifi_ip=identities.business_ip(),
         tablet_share=rng.uniform(0.45, 0.8),
-        open_from=max(window_start, datetime.combine(onboarded, time())),
         products=WeightedChoice([p for p, _ in products], [w for _, w in products]),
         # One or two finance managers handle most of a store's files.
         agent=WeightedChoice(agents, [0.6**j for j in range(n_agents)]),

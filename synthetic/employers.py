@@ -100,7 +100,9 @@ class EmployerPool:
             for _ in range(per_city):
                 # Owners of small firms often give their own mobile as the company phone.
                 phone = identities.phone() if rng.random() < 0.15 else identities.landline(city)
-                companies.append(Employer(company_name(rng, city), phone, city, identities.site_address(city)))
+                companies.append(
+                    Employer(company_name(rng, city), phone, city, identities.site_address(city))
+                )
             self.local[city.name] = tuple(companies)
 
     def giant(self, rng: random.Random) -> Employer:

@@ -4,9 +4,10 @@ Identifiers that must never collide between strangers (phones, bank accounts, VI
 residential IPs) come from a seeded affine permutation of a counter: unique by
 construction, random-looking, and free of per-value memory. ID numbers cannot be built
 that way (birth date and county code carry meaning), so they are drawn freely and
-checked against a fixed-size Bloom filter, which costs the same memory at any scale.
-Which phone or account a person gets depends only on the order of draws, so a seed
-always yields the same portfolio.
+checked against Bloom filters, which cost the same memory at any scale: one per chunk
+while drawing, one for the whole portfolio when chunks are written
+(:class:`IdRegistry`). Which phone or account a person gets depends only on the order
+of draws, so a seed always yields the same portfolio.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from collections.abc import Iterable
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from math import gcd
@@ -124,7 +124,7 @@ class SeenFilter:
 def id_check_char(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character for the first 17 digits of a PRC ID number."""
     # Reading the digits in base 13 folds the weights 2**(17-i) mod 11 into one int().
-    checksum = (1 - 2 * int(first17 + "0", 13)) % 11
+    checksum = (1 - 2 * int(first17, 13)) % 11
     return "X" if checksum == 10 else str(checksum)
 
 
@@ -232,7 +232,9 @@ class IdentityFactory:
     one (:class:`IdRegistry` reconciles them across partitions).
     """
 
-    def __init__(self, space: IdentitySpace, rng: random.Random, as_of: date, partition: int) -> None:
+    def __init__(
+        self, space: IdentitySpace, rng: random.Random, as_of: date, partition: int
+    ) -> None:
         if not 0 <= partition < space.partitions:
             raise ValueError(f"partition {partition} outside 0..{space.partitions - 1}")
         self.space = space
@@ -282,7 +284,7 @@ class IdentityFactory:
         return self._surname(self.rng)
 
     def id_number(self, birth: date, male: bool, home: City) -> str:
-        """A fresh, valid 18-character ID number; never one issued before in this run."""
+        """A fresh, valid 18-character ID number, never drawn before in this partition."""
         rng = self.rng
         counties = self._counties(home, birth.year)
         births = birth.strftime("%Y%m%d")
@@ -307,7 +309,9 @@ class IdentityFactory:
             pool = [c for city in CITIES for c in city.counties] if migrant else list(home.counties)
             counties = tuple(c for c in pool if c.valid_from <= year)
             if not counties:  # every local county is younger than this person
-                counties = tuple(c for city in CITIES for c in city.counties if c.valid_from <= year)
+                counties = tuple(
+                    c for city in CITIES for c in city.counties if c.valid_from <= year
+                )
             self._counties_by_year[key] = counties
         return counties
 
@@ -358,7 +362,11 @@ class IdentityFactory:
         rng = self.rng
         k = self._draw("vin")
         serial, rest = k % 10**6, k // 10**6
-        a, b, plant = VIN_ALPHABET[rest % 33], VIN_ALPHABET[rest // 33 % 33], VIN_ALPHABET[rest // 1089]
+        a, b, plant = (
+            VIN_ALPHABET[rest % 33],
+            VIN_ALPHABET[rest // 33 % 33],
+            VIN_ALPHABET[rest // 1089],
+        )
         vds = a + b + rng.choice(VIN_ALPHABET) + rng.choice(VIN_ALPHABET) + rng.choice(VIN_ALPHABET)
         year_code = _YEAR_CODES[(model_year - 2010) % 30]
         draft = f"{model.wmi}{vds}0{year_code}{plant}{serial:06d}"
@@ -390,7 +398,9 @@ class IdentityFactory:
         rng = self.rng
         district = rng.choice(city.counties).name
         street = f"{rng.choice(STREETS)}{rng.randrange(1, 400)}号"
-        flat = f"{rng.choice(COMPOUNDS)}{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元{rng.randrange(1, 33)}{rng.randrange(1, 5):02d}室"
+        building, unit = rng.randrange(1, 30), rng.randrange(1, 6)
+        room = rng.randrange(1, 33) * 100 + rng.randrange(1, 5)
+        flat = f"{rng.choice(COMPOUNDS)}{building}栋{unit}单元{room}室"
         return self.place(city, district, street + flat)
 
     def place(self, city: City, district: str, rest: str) -> str:
@@ -413,8 +423,13 @@ class IdentityFactory:
     def landline(self, city: City) -> str:
         """A fixed-line number in ``city``, as ``021-65116166`` or without the dash."""
         rng = self.rng
-        local = f"{rng.randrange(2, 9)}{rng.randrange(10 ** (city.landline_digits - 1)):0{city.landline_digits - 1}d}"
-        return f"{city.landline_prefix}-{local}" if rng.random() < 0.85 else city.landline_prefix + local
+        rest = city.landline_digits - 1
+        local = f"{rng.randrange(2, 9)}{rng.randrange(10**rest):0{rest}d}"
+        return (
+            f"{city.landline_prefix}-{local}"
+            if rng.random() < 0.85
+            else city.landline_prefix + local
+        )
 
 
 class IdRegistry:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from synthetic.applications import ApplicationFactory, Draft
 from synthetic.dealers import Dealer
 from synthetic.employers import Employer, company_name
-from synthetic.identities import Person, format_account, format_phone, typed_id_number
+from synthetic.identities import format_account, format_phone
 from synthetic.reference import LOGISTICS_INDUSTRIES, City
 
 # Identifier kinds a synthetic-identity ring shares through its organiser's assets.
@@ -64,7 +64,8 @@ def sparse_links(size: int, kinds: tuple[str, ...], rng: random.Random) -> dict[
             for k in kinds
             if len(holders[k][labels[k][i]]) == 1
             and labels[k][i] != labels[k][j]
-            and len(holders[k][labels[k][j]]) < caps.setdefault((k, labels[k][j]), rng.choice((2, 3, 3, 4)))
+            and len(holders[k][labels[k][j]])
+            < caps.setdefault((k, labels[k][j]), rng.choice((2, 3, 3, 4)))
         ]
         if not options:
             return False
@@ -100,7 +101,9 @@ class Patterns:
 
     # --- helpers ------------------------------------------------------------------
 
-    def _fraud_outcome(self, draft: Draft, disburse: float, first_default: float, bust_out: float) -> None:
+    def _fraud_outcome(
+        self, draft: Draft, disburse: float, first_default: float, bust_out: float
+    ) -> None:
         """Mark a draft fraudulent: funded regardless of the income rule, then unpaid.
 
         ``first_default`` is the share never paying instalment 1; ``bust_out`` the share
@@ -108,9 +111,13 @@ class Patterns:
         """
         rng = self.rng
         draft.is_fraud = True
-        draft.disbursed = self.factory.disbursement(draft.submitted) if rng.random() < disburse else None
+        draft.disbursed = (
+            self.factory.disbursement(draft.submitted) if rng.random() < disburse else None
+        )
         r = rng.random()
-        draft.stop_at = 1 if r < first_default else rng.randint(2, 6) if r < first_default + bust_out else None
+        draft.stop_at = (
+            1 if r < first_default else rng.randint(2, 6) if r < first_default + bust_out else None
+        )
 
     def _dealers_in(self, city: City, count: int) -> list[Dealer]:
         """Up to ``count`` distinct dealers, preferring ``city``."""
@@ -130,7 +137,9 @@ class Patterns:
     def _window_start(self, days: int) -> datetime:
         """A start leaving ``days`` before the export date for the group to unfold."""
         timeline = self.timeline
-        return timeline.instant(latest=max(timeline.start + timedelta(days=1), timeline.end - timedelta(days=days)))
+        return timeline.instant(
+            latest=max(timeline.start + timedelta(days=1), timeline.end - timedelta(days=days))
+        )
 
     def _organiser_asset(self, kind: str, city: City) -> str:
         """A ring organiser's identifier of ``kind``, shared by a few of the members."""
@@ -173,30 +182,30 @@ class Patterns:
             dealer = rng.choice(dealers)
             person = ids.person(city, ages=(22, 45), virtual_phone=rng.random() < 0.55)
             when = self._burst(start, span, odd_hours=0.15)
-            model = max(rng.choice(dealer.models), rng.choice(dealer.models), key=lambda m: m.usual_price)
+            model = max(
+                rng.choice(dealer.models), rng.choice(dealer.models), key=lambda m: m.usual_price
+            )
             product = "used_car" if dealer.kind == "used" else None
-            loan = self.loans.draw(dealer, when, product=product, model=model, down=(0.15, 0.22), inflate_income=True)
+            loan = self.loans.draw(
+                dealer, when, product=product, model=model, down=(0.15, 0.22), inflate_income=True
+            )
             fake = Employer(company_name(rng, city), ids.landline(city), city, "")
-            draft = self.factory.draft(person, dealer, when, loan=loan, employer=fake if rng.random() < 0.8 else None)
+            draft = self.factory.draft(
+                person, dealer, when, loan=loan, employer=fake if rng.random() < 0.8 else None
+            )
             row = draft.row
             row["sales_agent_id"] = agents[dealer.dealer_id]
-            own_channel = rng.random() < 0.65  # otherwise keyed in on the dealer's tablet
+            # Keyed in on a member's own phone or on the dealer's tablet; never all on
+            # the tablet, which would make the store's hub the ring's only link.
+            on_tablet = i > 0 and rng.random() < 0.35
             for kind in RING_LINKS:
                 value = assets.get((kind, labels[kind][i]))
                 if value is not None:
-                    row[kind] = format_phone(value, rng) if kind == "contact_phone" else (
-                        format_account(value, rng) if kind == "bank_account" else value
-                    )
+                    row[kind] = _typed(kind, value, rng)
                 elif kind == "device_id":
-                    row[kind] = ids.device() if own_channel else rng.choice(dealer.tablets)
+                    row[kind] = rng.choice(dealer.tablets) if on_tablet else ids.device()
                 elif kind == "ip_address":
-                    r = rng.random()
-                    row[kind] = (
-                        dealer.wifi_ip if not own_channel
-                        else ids.residential_ip() if r < 0.6
-                        else ids.carrier_nat() if r < 0.85
-                        else ids.ipv6()
-                    )
+                    row[kind] = dealer.wifi_ip if on_tablet else self.factory.own_ip()
             draft.role = "fabricated_identity"
             self._fraud_outcome(draft, disburse=0.9, first_default=0.65, bust_out=0.25)
             drafts.append(draft)
@@ -222,7 +231,7 @@ class Patterns:
         employer = self.factory.honest_employer(city)
         start = self._window_start(20)
         genuine = size >= 4 and rng.random() < 0.3
-        stolen = size - genuine
+        stolen = size - 1 if genuine else size
         dealers = self._dealers_in(city, stolen)
         while len(dealers) < stolen:  # few dealers in this city: go to neighbouring ones
             other = self.dealers.pick(self.rng)
@@ -236,12 +245,16 @@ class Patterns:
                 phone=ids.phone(virtual=rng.random() < 0.5),
                 address=victim.address if rng.random() < 0.4 else ids.address(city),
             )
-            fake = employer if rng.random() < 0.5 else Employer(company_name(rng, city), ids.landline(city), city, "")
+            fake = (
+                employer
+                if rng.random() < 0.5
+                else Employer(company_name(rng, city), ids.landline(city), city, "")
+            )
             when = self._burst(start, 6, odd_hours=0.1)
             draft = self.factory.draft(impostor, dealer, when, employer=fake)
             if rng.random() >= dealer.tablet_share * 0.5:  # mostly from the impostor's phone
                 draft.row["device_id"] = ids.device()
-                draft.row["ip_address"] = ids.carrier_nat() if rng.random() < 0.5 else ids.residential_ip()
+                draft.row["ip_address"] = self.factory.own_ip()
             if accounts and rng.random() < 0.3:  # the fraudster reuses a payout account
                 draft.row["bank_account"] = format_account(rng.choice(accounts), rng)
             else:
@@ -254,12 +267,21 @@ class Patterns:
             # The victim's own application, months away from the theft.
             offset = timedelta(days=rng.choice((-1, 1)) * rng.randint(60, 300))
             when = self.timeline.clamp(start + offset)
-            drafts.append(self.factory.draft(victim, self.dealers.pick_in(self.rng, city), when, employer=employer, role="victim_genuine"))
+            drafts.append(
+                self.factory.draft(
+                    victim,
+                    self.dealers.pick_in(self.rng, city),
+                    when,
+                    employer=employer,
+                    role="victim_genuine",
+                )
+            )
         return Group(
             "identity_theft",
             True,
             drafts,
-            f"one ID used at {_count(stolen, 'dealer')} ({', '.join(d.dealer_id for d in dealers)}) within 6 days"
+            f"one ID used at {_count(stolen, 'dealer')} "
+            f"({', '.join(d.dealer_id for d in dealers)}) within 6 days"
             + ("; the victim also applied genuinely" if genuine else ""),
         )
 
@@ -307,8 +329,8 @@ class Patterns:
             True,
             drafts,
             f"{size} applicants employed by fake company {mill.name} whose phone is a mobile "
-            f"({'an applicant' if operator_applies else 'a contact'}'s), at {_count(len(dealers), 'dealer')} "
-            f"over {span} days",
+            f"({'an applicant' if operator_applies else 'a contact'}'s), "
+            f"at {_count(len(dealers), 'dealer')} over {span} days",
         )
 
     def dealer_cashout(self, size: int) -> Group:
@@ -320,27 +342,36 @@ class Patterns:
         inside its honest traffic.
         """
         rng, ids = self.rng, self.identities
-        dealer = self.dealers.pick(self.rng, kind=rng.choice(("used", "4s")))
+        dealer = self.dealers.pick(rng, kind=rng.choice(("used", "4s")))
         agent = rng.choice(dealer.agents)
         agent_phone = ids.phone()
         tablet = rng.choice(dealer.tablets)
         span = rng.randint(20, 90)
         start = self._window_start(span + 30)
+        times = sorted(self._burst(start, span) for _ in range(size))
+        # The same car financed twice: in disjoint pairs, the later application reuses
+        # the earlier one's VIN (and so its model).
+        paired = sorted(rng.sample(range(size), 2 * max(1, size // 5)))
+        rng.shuffle(paired)
+        reuses = {max(a, b): min(a, b) for a, b in zip(paired[::2], paired[1::2], strict=True)}
+        product = (
+            "used_car" if dealer.kind == "used" else "new_car" if dealer.kind == "4s" else None
+        )
         drafts: list[Draft] = []
-        for _ in range(size):
-            person = ids.person(dealer.city, ages=(20, 62))
-            when = self._burst(start, span)
-            product = "used_car" if dealer.kind == "used" else "new_car" if dealer.kind == "4s" else None
+        for i, when in enumerate(times):
+            person = ids.person(dealer.city, ages=(22, 62))
+            earlier = drafts[reuses[i]].loan if i in reuses else None
             loan = self.loans.draw(
-                dealer, when, product=product, markup=rng.uniform(1.2, 1.5), down=(0.15, 0.18), inflate_income=True
-            )
+                dealer, when, product=product, markup=rng.uniform(1.2, 1.5), down=(0.15, 0.18),
+                inflate_income=True, model=earlier and earlier.model, vin=earlier and earlier.vin,
+            )  # fmt: skip
             employer = self.factory.honest_employer(dealer.city) if rng.random() < 0.6 else None
             draft = self.factory.draft(person, dealer, when, loan=loan, employer=employer)
             row = draft.row
             row["sales_agent_id"] = agent
             if rng.random() < 0.8:
                 row["device_id"], row["ip_address"] = tablet, dealer.wifi_ip
-            draft.role = "straw_borrower"
+            draft.role = "straw_borrower_reused_vin" if earlier else "straw_borrower"
             self._fraud_outcome(draft, disburse=0.95, first_default=0.6, bust_out=0.3)
             drafts.append(draft)
         # Payout accounts the agent controls, each used by 2-4 borrowers.
@@ -354,20 +385,12 @@ class Patterns:
                 drafts[m].row["bank_account"] = format_account(account, rng)
         for m in rng.sample(range(size), min(size, rng.randint(2, 3))):
             drafts[m].row["contact_phone"] = format_phone(agent_phone, rng)
-        # The same car financed twice: in disjoint pairs, the later application reuses
-        # the earlier one's VIN.
-        paired = rng.sample(drafts, 2 * max(1, size // 5))
-        for k in range(0, len(paired), 2):
-            first, second = sorted(paired[k : k + 2], key=lambda d: d.submitted)
-            second.row["vehicle_vin"] = first.row["vehicle_vin"]
-            second.row["vehicle_model"] = first.row["vehicle_model"]
-            second.role = "straw_borrower_reused_vin"
         return Group(
             "dealer_cashout",
             True,
             drafts,
-            f"{size} straw borrowers booked by agent {agent} at {dealer.dealer_id} over {span} days; "
-            "prices inflated 20-50%, minimal down payments, VINs reused",
+            f"{size} straw borrowers booked by agent {agent} at {dealer.dealer_id} "
+            f"over {span} days; prices inflated 20-50%, minimal down payments, VINs reused",
         )
 
     # --- honest structures ---------------------------------------------------------
@@ -377,7 +400,7 @@ class Patterns:
         dealer = self.dealers.pick(self.rng)
         city = dealer.city if self.rng.random() < 0.9 else self.identities.city()
         person = self.identities.person(city)
-        return self.factory.draft(person, dealer, self.timeline.instant(earliest=dealer.open_from))
+        return self.factory.draft(person, dealer, self.timeline.instant())
 
     def family(self, size: int) -> Group:
         """Two to four relatives sharing a home and naming each other as contacts."""
@@ -401,7 +424,8 @@ class Patterns:
             draft = self.factory.draft(person, where, when, role="relative")
             row = draft.row
             relative = members[contact_of[i]]
-            row["contact_name"], row["contact_phone"] = relative.name, format_phone(relative.phone, rng)
+            row["contact_name"] = relative.name
+            row["contact_phone"] = format_phone(relative.phone, rng)
             if rng.random() < 0.25:
                 row["home_address"] = _stray_space(home, rng)
             if row["device_id"] not in where.tablets and rng.random() < 0.5:
@@ -435,17 +459,31 @@ class Patterns:
         for i in range(size):
             person = owner if i == 0 else ids.person(city, ages=(24, 58))
             when = self.timeline.clamp(first + timedelta(minutes=rng.randint(0, 120)))
-            loan = self.loans.draw(dealer, when, model=model if rng.random() < 0.7 else None)
-            draft = self.factory.draft(person, dealer, when, loan=loan, employer=company, role="fleet_driver")
+            loan = self.loans.draw(
+                dealer,
+                when,
+                product="commercial_vehicle",
+                model=model if rng.random() < 0.7 else None,
+            )
+            draft = self.factory.draft(
+                person, dealer, when, loan=loan, employer=company, role="fleet_driver"
+            )
             row = draft.row
             row["home_address"] = company.address
             row["bank_account"] = format_account(account, rng)
-            row["device_id"], row["ip_address"], row["sales_agent_id"] = tablet, dealer.wifi_ip, agent
+            row["device_id"], row["ip_address"] = tablet, dealer.wifi_ip
+            row["sales_agent_id"] = agent
             if i:
-                row["contact_name"], row["contact_phone"] = owner.name, format_phone(owner.phone, rng)
+                row["contact_name"] = owner.name
+                row["contact_phone"] = format_phone(owner.phone, rng)
             drafts.append(draft)
         drafts[0].role = "fleet_owner"
-        return Group("fleet", False, drafts, f"{size} vehicles for {company.name} at {dealer.dealer_id} on one day")
+        return Group(
+            "fleet",
+            False,
+            drafts,
+            f"{size} vehicles for {company.name} at {dealer.dealer_id} on one day",
+        )
 
     def dormitory(self, size: int) -> Group:
         """Staff of one employer living in its dormitory, applying independently."""
@@ -458,14 +496,25 @@ class Patterns:
         dorm = f"{ids.site_address(city)}员工宿舍{rng.randint(1, 12)}栋"
         drafts = []
         for _ in range(size):
-            person = replace(ids.person(city, ages=(20, 40)), address=dorm)
+            person = replace(ids.person(city, ages=(22, 40)), address=dorm)
             if rng.random() < 0.25:
-                person = replace(person, address=f"{dorm}{rng.randint(1, 6)}{rng.randint(1, 30):02d}室")
+                person = replace(
+                    person, address=f"{dorm}{rng.randint(1, 6)}{rng.randint(1, 30):02d}室"
+                )
             draft = self.factory.draft(
-                person, self.dealers.pick_in(self.rng, city), self.timeline.instant(), employer=employer, role="resident"
+                person,
+                self.dealers.pick_in(self.rng, city),
+                self.timeline.instant(),
+                employer=employer,
+                role="resident",
             )
             drafts.append(draft)
-        return Group("dormitory", False, drafts, f"{size} staff of {employer.name} in one dormitory in {city.name}")
+        return Group(
+            "dormitory",
+            False,
+            drafts,
+            f"{size} staff of {employer.name} in one dormitory in {city.name}",
+        )
 
     def repeat_customer(self, size: int) -> Group:
         """The same person back for another car a year or more later, same phone."""
@@ -486,8 +535,24 @@ class Patterns:
                     employer = self.factory.honest_employer(city)  # changed jobs
                 if rng.random() < 0.5:
                     dealer = self.dealers.pick_in(self.rng, city)
-            drafts.append(self.factory.draft(person, dealer, when, employer=employer, role=f"application_{i + 1}"))
-        return Group("repeat_customer", False, drafts, f"one customer, {size} applications a year or more apart")
+            drafts.append(
+                self.factory.draft(
+                    person, dealer, when, employer=employer, role=f"application_{i + 1}"
+                )
+            )
+        return Group(
+            "repeat_customer",
+            False,
+            drafts,
+            f"one customer, {size} applications a year or more apart",
+        )
+
+
+def _typed(kind: str, value: str, rng: random.Random) -> str:
+    """A shared identifier as one member types it (phones and accounts vary in format)."""
+    if kind == "contact_phone":
+        return format_phone(value, rng)
+    return format_account(value, rng) if kind == "bank_account" else value
 
 
 def _count(n: int, noun: str) -> str:
@@ -510,5 +575,6 @@ STRUCTURES: tuple[Structure, ...] = (
     Structure("family", False, 0.06, (2, 2, 2, 3, 3, 4), Patterns.family),
     Structure("fleet", False, 0.015, tuple(range(3, 9)), Patterns.fleet),
     Structure("dormitory", False, 0.04, tuple(range(5, 26)), Patterns.dormitory),
-    Structure("repeat_customer", False, 0.05, (2, 2, 2, 2, 3), Patterns.repeat_customer),
+    # Two applications a year or more apart are all a two-year window holds.
+    Structure("repeat_customer", False, 0.05, (2,), Patterns.repeat_customer),
 )  # fmt: skip

@@ -165,7 +165,9 @@ def _build_chunk(job: _Job, world: _World, index: int) -> _Chunk:
         app_rows.append((app_id, *[row.get(c) for c in _APPLICATION_FIELDS]))
         truth_rows.append((app_id, group_id, kind, _flag(draft.is_fraud), draft.role))
         if draft.disbursed is not None:
-            repay_rows += repayment_rows(app_id, draft.loan, draft.disbursed, draft.stop_at, job.as_of, rng)
+            repay_rows += repayment_rows(
+                app_id, draft.loan, draft.disbursed, draft.stop_at, job.as_of, rng
+            )
         if draft.label is not None:
             label = draft.label
             label_rows.append((app_id, label.label, label.source, label.labeled_at.isoformat()))
@@ -208,7 +210,9 @@ def _chunks(job: _Job, world: _World, workers: int) -> Iterator[_Chunk]:
         return
     # Spawned, not forked: safe even when the caller runs threads.
     context = get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(job,)
+    ) as pool:
         # A bounded window of chunks in flight keeps memory flat if writing lags.
         pending: deque[Future[_Chunk]] = deque()
         for index in range(count):
@@ -270,11 +274,15 @@ def generate_portfolio(
     chunk_count = -(-applications // CHUNK)
     if chunk_count >= world.space.partitions:
         raise ValueError(
-            f"applications must be at most {(world.space.partitions - 1) * CHUNK:,}, got {applications:,}"
+            f"applications must be at most {(world.space.partitions - 1) * CHUNK:,}, "
+            f"got {applications:,}"
         )
     out_dir = Path(out_dir)
     (out_dir / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
-    paths = {t.name: out_dir / f"{t.name}.{fmt}" for t in (DEALERS, APPLICATIONS, REPAYMENTS, LABEL_TABLE)}
+    paths = {
+        t.name: out_dir / f"{t.name}.{fmt}"
+        for t in (DEALERS, APPLICATIONS, REPAYMENTS, LABEL_TABLE)
+    }
     paths["truth/applications"] = out_dir / TRUTH_DIR / "applications.csv"
     paths["truth/groups"] = out_dir / TRUTH_DIR / "groups.csv"
     totals = {"repayments": 0, "labels": 0, "fraud": 0}
@@ -292,11 +300,17 @@ def generate_portfolio(
         app_file = open_file("applications", Layout.of(APPLICATIONS, fmt))
         repay_file = open_file("repayments", Layout.of(REPAYMENTS, fmt))
         label_file = open_file("labels", Layout.of(LABEL_TABLE, fmt))
-        truth_file = open_file("truth/applications", Layout(TRUTH_APPLICATION_COLUMNS, [ColumnType.STRING] * 5, "csv"))
-        group_file = open_file("truth/groups", Layout(TRUTH_GROUP_COLUMNS, [ColumnType.STRING] * 5, "csv"))
+        truth_file = open_file(
+            "truth/applications", Layout(TRUTH_APPLICATION_COLUMNS, [ColumnType.STRING] * 5, "csv")
+        )
+        group_file = open_file(
+            "truth/groups", Layout(TRUTH_GROUP_COLUMNS, [ColumnType.STRING] * 5, "csv")
+        )
 
         dealer_file.write_rows([d.row() for d in world.dealers.dealers])
-        for chunk in _chunks(job, world, default_workers(applications) if workers is None else workers):
+        for chunk in _chunks(
+            job, world, default_workers(applications) if workers is None else workers
+        ):
             app_file.write_rows(_reconcile_ids(chunk.applications, registry))
             repay_file.write(chunk.repayments)
             label_file.write(chunk.labels)

@@ -39,6 +39,8 @@ def _c(code: str, name: str, valid_from: int = 1955) -> County:
     return County(code, name, valid_from)
 
 
+# The tables below are laid out by hand, several entries a line.
+# fmt: off
 CITIES: tuple[City, ...] = (
     City("北京", "北京市", "010", 8, (
         _c("110101", "东城区"), _c("110102", "西城区"), _c("110105", "朝阳区"),
@@ -351,3 +353,4 @@ DEALER_NAME_TEMPLATES: dict[str, tuple[str, ...]] = {
     "used": ("{city}{word}二手车经纪有限公司", "{city}{word}汽贸有限公司"),
     "commercial": ("{city}{word}商用车销售有限公司", "{city}{word}重卡销售服务有限公司"),
 }
+# fmt: on

@@ -49,7 +49,8 @@ class Layout:
         if self.fmt == "jsonl":
             columns, dumps = self.columns, json.dumps
             return "".join(
-                dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) + "\n" for row in rows
+                dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) + "\n"
+                for row in rows
             )
         return self._arrow(rows)
 
@@ -59,7 +60,9 @@ class Layout:
         import pyarrow as pa  # only Parquet runs pay for the import
 
         arrow = {ColumnType.DECIMAL: pa.float64(), ColumnType.INTEGER: pa.int64()}
-        schema = pa.schema([(c, arrow.get(t, pa.string())) for c, t in zip(self.columns, self.types, strict=True)])
+        schema = pa.schema(
+            [(c, arrow.get(t, pa.string())) for c, t in zip(self.columns, self.types, strict=True)]
+        )
         values = list(zip(*rows, strict=True)) if rows else [()] * len(self.columns)
         arrays = [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)]
         return pa.Table.from_arrays(arrays, schema=schema)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from fraudgraph.settings import REPO_ROOT, Settings
 from graph import server
@@ -23,6 +24,12 @@ SAMPLE_EXPORT = REPO_ROOT.parent / "shared" / "sample-export"
 TEST_PASSWORD = "fraudgraph-test-password"
 
 WIPE = Query("test.wipe", "MATCH (n) DETACH DELETE n")
+
+# CI explores the same examples every run, so a red build is reproducible; developers'
+# runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")

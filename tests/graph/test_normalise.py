@@ -178,3 +178,12 @@ def test_the_fast_mobile_path_agrees_with_phonenumbers(raw: str) -> None:
     except phonenumbers.NumberParseException:
         pytest.fail(f"{raw!r} accepted as {fast} but phonenumbers cannot parse it")
     assert "+86" + str(parsed.national_number) == fast
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda s: s.strip()))
+def test_address_folding_is_idempotent(raw: str) -> None:
+    try:
+        once = normalise.address(raw)
+    except InvalidValue:
+        return
+    assert normalise.address(once) == once

@@ -1,0 +1,182 @@
+"""Versioned models on disk: ``<model_dir>/<version>/model.pt`` + ``meta.json``.
+
+``meta.json`` holds the config, the feature schema (``FeatureSpec``), a summary of the
+training data and the evaluation figures. ``champion.json`` / ``challenger.json`` in the
+model folder name the version that scores for real and the one that scores in shadow
+beside it. Loading rebuilds the network from the saved schema and refuses a model whose
+schema differs from the graph this code builds (or from the one it is given).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel
+
+from fraudgraph.settings import Settings
+from gnn.config import GnnConfig
+from gnn.data import APP, GRAPH_RELS, edge_types
+from gnn.features import NODE_FEATURES, FeatureSpec, app_feature_names
+from gnn.model import HeteroSage
+
+Role = Literal["champion", "challenger"]
+
+
+class SchemaMismatch(ValueError):
+    """A model's feature schema is not the one of the graph it is asked to score."""
+
+
+class ModelNotFound(FileNotFoundError):
+    """No model under that version or role."""
+
+
+class ModelMeta(BaseModel):
+    """Everything saved beside a model's weights."""
+
+    version: str
+    created_at: str
+    target: str
+    threshold: float
+    config: GnnConfig
+    spec: FeatureSpec
+    schema_fingerprint: str
+    training: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+@dataclass
+class LoadedModel:
+    """A network ready to score, with its metadata."""
+
+    model: HeteroSage
+    meta: ModelMeta
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    @property
+    def spec(self) -> FeatureSpec:
+        return self.meta.spec
+
+    def check(self, spec: FeatureSpec) -> None:
+        """Raise ``SchemaMismatch`` unless ``spec`` has this model's input layout."""
+        if spec.fingerprint() != self.meta.schema_fingerprint:
+            raise SchemaMismatch(
+                f"model {self.version} expects feature schema {self.meta.schema_fingerprint}, "
+                f"got {spec.fingerprint()} (node types {spec.node_types}, "
+                f"{len(spec.app_features)} application features)")
+
+
+def model_dir(settings: Settings) -> Path:
+    return settings.gnn_model_dir or settings.var_dir / "models"
+
+
+def current_layout_fingerprint() -> str:
+    """Fingerprint of the input layout this code's ``build_graph`` produces."""
+    link_rels = [rel.value for rel in GRAPH_RELS]
+    spec = FeatureSpec(
+        app_type=APP, app_features=app_feature_names(link_rels),
+        node_features=list(NODE_FEATURES),
+        node_types=[APP, *dict.fromkeys(lb.value for lb in GRAPH_RELS.values())],
+        edge_types=edge_types(), link_rels=link_rels, model_price_median={}, mean={}, std={})
+    return spec.fingerprint()
+
+
+def new_version(spec: FeatureSpec) -> str:
+    return f"gnn-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{spec.fingerprint()[:6]}"
+
+
+def save_model(root: Path, model: HeteroSage, config: GnnConfig, spec: FeatureSpec,
+               threshold: float, training: dict[str, Any], metrics: dict[str, Any],
+               version: str | None = None) -> ModelMeta:
+    """Write a new version folder; returns its metadata."""
+    version = version or new_version(spec)
+    folder = root / version
+    if folder.exists():
+        raise FileExistsError(f"model version {version} already exists in {root}")
+    folder.mkdir(parents=True)
+    meta = ModelMeta(
+        version=version, created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        target=model.target, threshold=threshold, config=config, spec=spec,
+        schema_fingerprint=spec.fingerprint(), training=training, metrics=metrics)
+    torch.save(model.state_dict(), folder / "model.pt")
+    (folder / "meta.json").write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+    return meta
+
+
+def load_model(root: Path, version: str, expect: FeatureSpec | None = None,
+               check_code: bool = True) -> LoadedModel:
+    """Load one version; refuse it if its schema differs from ``expect`` or (with
+    ``check_code``) from the graph layout this code builds."""
+    folder = root / version
+    if not (folder / "meta.json").is_file():
+        raise ModelNotFound(f"no model {version!r} in {root}")
+    meta = ModelMeta.model_validate_json((folder / "meta.json").read_text(encoding="utf-8"))
+    if meta.spec.fingerprint() != meta.schema_fingerprint:
+        raise SchemaMismatch(f"model {version}: meta.json's schema and fingerprint disagree")
+    if check_code and meta.spec.app_type == APP and \
+            meta.schema_fingerprint != current_layout_fingerprint():
+        raise SchemaMismatch(
+            f"model {version} was trained on feature schema {meta.schema_fingerprint}; this "
+            f"code builds {current_layout_fingerprint()}: retrain it")
+    in_dims = {t: (len(meta.spec.app_features) if t == meta.spec.app_type
+                   else len(meta.spec.node_features)) for t in meta.spec.node_types}
+    model = HeteroSage(in_dims, [tuple(e) for e in meta.spec.edge_types], meta.target,
+                       meta.config.model)
+    state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise SchemaMismatch(f"model {version}: weights do not fit its schema: {exc}") from exc
+    model.eval()
+    loaded = LoadedModel(model, meta)
+    if expect is not None:
+        loaded.check(expect)
+    return loaded
+
+
+def list_versions(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "meta.json").is_file())
+
+
+def mark(root: Path, version: str, role: Role = "champion") -> None:
+    """Make ``version`` the champion (or the shadow challenger)."""
+    if not (root / version / "meta.json").is_file():
+        raise ModelNotFound(f"no model {version!r} in {root}")
+    (root / f"{role}.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+
+
+def role_version(root: Path, role: Role) -> str | None:
+    path = root / f"{role}.json"
+    if not path.is_file():
+        return None
+    return str(json.loads(path.read_text(encoding="utf-8"))["version"])
+
+
+def load_role(settings: Settings, role: Role) -> LoadedModel:
+    root = model_dir(settings)
+    version = role_version(root, role)
+    if version is None:
+        raise ModelNotFound(f"no {role} model in {root}; run `fraudgraph train` first")
+    return load_model(root, version)
+
+
+def load_champion(settings: Settings) -> LoadedModel:
+    """The model that scores for real (schema checked against this code)."""
+    return load_role(settings, "champion")
+
+
+def load_challenger(settings: Settings) -> LoadedModel | None:
+    """The shadow model, or None when there is none."""
+    try:
+        return load_role(settings, "challenger")
+    except ModelNotFound:
+        return None

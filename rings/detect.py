@@ -1,0 +1,136 @@
+"""`fraudgraph detect`: the pipeline of named, timed steps from Neo4j to rings and back.
+
+read -> projection -> communities -> scoring -> write-back. Each step is logged with its
+counts and time; `DetectionResult.timings` and `.peak_rss_mb` feed the benchmark.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import numpy as np
+
+from fraudgraph.logs import get_logger
+from graph.runner import QueryRunner
+from rings import writeback
+from rings.communities import find_groups
+from rings.config import RingConfig
+from rings.graphdata import IdentityGraph
+from rings.projection import Projection, project
+from rings.read import read_identity_graph
+from rings.scoring import RingScore, score_rings
+
+log = get_logger("rings")
+T = TypeVar("T")
+
+
+@dataclass
+class DetectionResult:
+    """What one run found, with per-step timings (seconds)."""
+
+    run_id: str
+    graph: IdentityGraph
+    projection: Projection
+    membership: np.ndarray
+    rings: list[RingScore]
+    ring_ids: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def flagged(self, config: RingConfig) -> list[RingScore]:
+        return [r for r in self.rings if r.score > config.alert_threshold]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def _step(name: str, timings: dict[str, float]) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - started, 3)
+
+
+def detect_in_memory(graph: IdentityGraph, config: RingConfig,
+                     timings: dict[str, float] | None = None
+                     ) -> tuple[Projection, np.ndarray, list[RingScore]]:
+    """Projection, groups and scores of ``graph`` (pure; no I/O)."""
+    timings = {} if timings is None else timings
+    with _step("projection", timings):
+        projection = project(graph, config)
+    with _step("communities", timings):
+        membership = find_groups(projection, config)
+    with _step("scoring", timings):
+        rings = score_rings(graph, membership, config, projection.hub_links)
+    return projection, membership, rings
+
+
+def run_detection(runner: QueryRunner, config: RingConfig, *, write: bool = True,
+                  now: datetime | None = None,
+                  on_step: Callable[[str], None] | None = None) -> DetectionResult:
+    """Read the graph, find and score rings, and (unless ``write`` is False) write them."""
+    now = now or datetime.now(UTC)
+    run_id = writeback.new_run_id(now)
+    timings: dict[str, float] = {}
+    with _step("read", timings):
+        graph = read_identity_graph(runner)
+    log.info("rings.read", applications=graph.n_apps, links=len(graph.links),
+             identifiers=graph.n_identifiers, seconds=timings["read"])
+    projection, membership, rings = detect_in_memory(graph, config, timings)
+    counts = {"applications": graph.n_apps, "links": len(graph.links),
+              "identifiers": graph.n_identifiers, "pairs": projection.n_edges,
+              "strong_pairs": int(projection.strong(config.strong_threshold).sum()),
+              "hub_identifiers_not_expanded": projection.hubs_skipped,
+              "hub_links_kept_as_weak_evidence": projection.hub_link_total,
+              "rings": len(rings),
+              "flagged": sum(r.score > config.alert_threshold for r in rings)}
+    log.info("rings.detected", run_id=run_id, **counts)
+    with _step("write_back", timings):
+        ring_ids, first_seen = _assign_ids(runner, graph, rings, config)
+        if write:
+            writeback.write_run(runner, run_id, now, config.model_dump(mode="json"), counts,
+                                ring_rows(graph, rings, ring_ids, now, first_seen))
+    log.info("rings.timings", run_id=run_id, **timings)
+    return DetectionResult(run_id, graph, projection, membership, rings, ring_ids,
+                           timings, counts)
+
+
+def _assign_ids(runner: QueryRunner, graph: IdentityGraph, rings: list[RingScore],
+                config: RingConfig) -> tuple[list[str], dict[str, object]]:
+    """Ring ids (continued from the latest run where membership overlaps, else new) and
+    the first-seen time of each continued ring."""
+    previous = writeback.latest_run(runner)
+    old = writeback.previous_rings(runner, previous["run_id"]) if previous else []
+    members = [[str(graph.apps.ids[m]) for m in r.members] for r in rings]
+    matched = writeback.match_ring_ids(members, old, config.stable_id_jaccard)
+    first_seen = {m.ring_id: m.first_seen for m in matched if m is not None}
+    return [m.ring_id if m else writeback.new_ring_id() for m in matched], first_seen
+
+
+def ring_rows(graph: IdentityGraph, rings: list[RingScore], ring_ids: list[str],
+              now: datetime, first_seen: dict[str, object]) -> list[dict]:
+    """Ring properties as written to Neo4j."""
+    rows = []
+    for ring, ring_id in zip(rings, ring_ids, strict=True):
+        features = ring.features
+        rows.append({
+            "ring_id": ring_id, "score": ring.score, "size": len(ring.members),
+            "reasons": ring.reason_texts, "reason_codes": ring.reason_codes,
+            "reason_points": [r.points for r in ring.reasons],
+            "first_seen": first_seen.get(ring_id, now), "last_seen": now,
+            "method": "components+leiden(modularity)",
+            "window_start": datetime.fromtimestamp(int(features["first_seen_at"]), UTC),
+            "window_end": datetime.fromtimestamp(int(features["last_seen_at"]), UTC),
+            **{k: v for k, v in features.items()
+               if k not in ("size", "first_seen_at", "last_seen_at")},
+            "members": [str(graph.apps.ids[m]) for m in ring.members],
+        })
+    return rows

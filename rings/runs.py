@@ -1,0 +1,142 @@
+"""Read a stored detection run back from Neo4j: rings, members, shared identifiers, scores.
+
+What the exports, the reports and `evaluate-rings` work from. Personal identifiers come
+back masked only (``masked`` property); non-personal ones with their normalised value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from graph.runner import Query, QueryRunner
+from graph.schema import IDENTIFIER_RELS, Label, Rel
+from rings import writeback
+
+A, RING = Label.APPLICATION.value, Label.RING.value
+MEMBER_OF = Rel.MEMBER_OF.value
+_RELS = [rel.value for rel in IDENTIFIER_RELS]
+
+RINGS = Query(
+    "rings.export_rings",
+    f"MATCH (g:{RING} {{run_id: $run_id}}) WHERE $ring_id IS NULL OR g.ring_id = $ring_id "
+    f"RETURN properties(g) AS props ORDER BY g.score DESC, g.size DESC",
+)
+
+MEMBERS = Query(
+    "rings.export_members",
+    f"""
+    MATCH (g:{RING} {{run_id: $run_id}})<-[:{MEMBER_OF}]-(a:{A})
+    WHERE $ring_id IS NULL OR g.ring_id = $ring_id
+    OPTIONAL MATCH (a)-[:{Rel.HAS_INSTALLMENT.value}]->(i:{Label.INSTALLMENT.value})
+      WHERE i.installment_no = 1
+    RETURN g.ring_id AS ring_id, a.application_id AS application_id,
+           toString(a.submitted_at) AS submitted_at, a.dealer_id AS dealer_id,
+           a.sales_agent_id AS sales_agent_id, a.product AS product,
+           a.applicant_name_masked AS applicant, a.loan_amount AS loan_amount,
+           a.down_payment AS down_payment, a.vehicle_price AS vehicle_price,
+           a.vehicle_model AS vehicle_model, a.status AS status, a.label AS label,
+           a.label_source AS label_source, toString(i.due_date) AS first_due,
+           CASE WHEN i IS NULL THEN null ELSE i.paid_date IS NULL END AS first_unpaid
+    ORDER BY ring_id, submitted_at
+    """,
+)
+
+IDENTIFIERS = Query(
+    "rings.export_identifiers",
+    f"""
+    MATCH (g:{RING} {{run_id: $run_id}})<-[:{MEMBER_OF}]-(a:{A})-[r]->(n)
+    WHERE type(r) IN $rels AND ($ring_id IS NULL OR g.ring_id = $ring_id)
+    RETURN g.ring_id AS ring_id, a.application_id AS application_id, type(r) AS rel,
+           labels(n)[0] AS kind, n.key AS key, coalesce(n.masked, n.value, '') AS shown,
+           COUNT {{ (n)<-[x]-(:{A}) }} AS degree
+    """,
+)
+
+APPLICATION_SCORES = Query(
+    "rings.export_scores",
+    f"""
+    MATCH (a:{A})
+    OPTIONAL MATCH (a)-[:{MEMBER_OF} {{run_id: $run_id}}]->(g:{RING})
+    RETURN a.application_id AS application_id, g.ring_id AS ring_id,
+           g.score AS ring_score, g.size AS ring_size, g.reason_codes AS reason_codes,
+           g.reasons AS reasons, a['gnn_score'] AS gnn_score
+    ORDER BY application_id
+    """,
+)
+
+PORTFOLIO_CONCENTRATION = Query(
+    "rings.portfolio_concentration",
+    f"""
+    MATCH (a:{A}) WHERE a.dealer_id IN $dealers OR a.sales_agent_id IN $agents
+    RETURN a.dealer_id AS dealer_id, a.sales_agent_id AS sales_agent_id, count(*) AS n,
+           sum(CASE WHEN a.label = 'fraud' THEN 1 ELSE 0 END) AS fraud
+    """,
+)
+
+
+class NoDetectionRun(LookupError):
+    """No detection run (or not the one asked for) is stored."""
+
+
+@dataclass
+class RunData:
+    """One stored run, as tables."""
+
+    run: dict
+    rings: pd.DataFrame
+    members: pd.DataFrame
+    identifiers: pd.DataFrame  # only identifiers shared by 2+ members of a ring
+    extra: dict = field(default_factory=dict)
+
+
+def resolve_run(runner: QueryRunner, run_id: str | None) -> dict:
+    """The run asked for, or the latest; raises NoDetectionRun."""
+    latest = writeback.latest_run(runner)
+    if run_id is None:
+        if latest is None:
+            raise NoDetectionRun("no detection run stored yet; run `fraudgraph detect` first")
+        return latest
+    runs = [r for r in runner.read(writeback.LIST_RUNS) if r["run_id"] == run_id]
+    if not runs:
+        raise NoDetectionRun(f"detection run {run_id!r} not found")
+    return runs[0]
+
+
+def load_run(runner: QueryRunner, run_id: str | None = None,
+             ring_id: str | None = None) -> RunData:
+    """Rings, members and shared identifiers of a run (all rings, or one)."""
+    run = resolve_run(runner, run_id)
+    rid = run["run_id"]
+    rings = pd.DataFrame([r["props"] for r in runner.read(RINGS, run_id=rid,
+                                                          ring_id=ring_id)])
+    members = pd.DataFrame(runner.read(MEMBERS, run_id=rid, ring_id=ring_id))
+    idents = pd.DataFrame(runner.read(IDENTIFIERS, run_id=rid, ring_id=ring_id, rels=_RELS),
+                          columns=["ring_id", "application_id", "rel", "kind", "key",
+                                   "shown", "degree"])
+    counts = idents.groupby(["ring_id", "key"])["application_id"].transform("nunique")
+    idents = idents[counts >= 2].reset_index(drop=True)
+    return RunData(run, rings, members, idents)
+
+
+def application_scores(runner: QueryRunner, run_id: str | None = None) -> pd.DataFrame:
+    """One row per application: its ring in the run, the ring's score and reasons, and the
+    GNN score hook (``gnn_score`` node property, empty until the GNN writes it)."""
+    run = resolve_run(runner, run_id)
+    rows = runner.read(APPLICATION_SCORES, run_id=run["run_id"])
+    frame = pd.DataFrame(rows, columns=["application_id", "ring_id", "ring_score",
+                                        "ring_size", "reason_codes", "reasons", "gnn_score"])
+    for column in ("reason_codes", "reasons"):
+        frame[column] = frame[column].map(lambda v: "; ".join(v) if v else "")
+    frame.insert(1, "run_id", run["run_id"])
+    return frame
+
+
+def memberships(runner: QueryRunner, run_id: str | None = None
+                ) -> tuple[dict, dict[str, list[str]], dict[str, float]]:
+    """The run, ring id -> members, ring id -> score."""
+    run = resolve_run(runner, run_id)
+    rows = runner.read(writeback.RUN_MEMBERSHIPS, run_id=run["run_id"])
+    return (run, {r["ring_id"]: sorted(r["apps"]) for r in rows},
+            {r["ring_id"]: float(r["score"]) for r in rows})
