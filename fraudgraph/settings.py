@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, validation_alias="FRAUDGRAPH_VAR_DIR")
     ingest_batch_size: int = Field(default=2000, ge=1, validation_alias="FRAUDGRAPH_BATCH_SIZE")
 
+    # --- api (issue 6): fields below this line
+    # Signs the API's bearer tokens (HS256); 32+ random bytes. ./run writes one.
+    jwt_secret: SecretStr = Field(default=SecretStr(""), validation_alias="FRAUDGRAPH_JWT_SECRET")
+    token_minutes: int = Field(default=480, ge=1, validation_alias="FRAUDGRAPH_TOKEN_MINUTES")
+    # How long a client should wait before retrying while Neo4j does not answer.
+    retry_after_s: int = Field(default=5, ge=1, validation_alias="FRAUDGRAPH_RETRY_AFTER")
+
     # --- rings (issue 3): fields below this line
     # A TOML or JSON file overriding rings.config.RingConfig (weights per link kind...).
     ring_config_file: Path | None = Field(default=None,

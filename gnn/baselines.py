@@ -108,7 +108,7 @@ def fit_gbt(features: np.ndarray, y: np.ndarray, train: np.ndarray, val: np.ndar
         subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=seed,
         scale_pos_weight=min(50.0, (int(train.sum()) - positives) / positives),
         verbose=-1, n_jobs=2)
-    booster.fit(features[train], y[train], eval_set=[(features[val], y[val])],
+    booster.fit(features[train], y[train], eval_X=(features[val],), eval_y=(y[val],),
                 eval_metric="average_precision",
                 callbacks=[lgb.early_stopping(50, verbose=False)])
     val_score = booster.predict_proba(features[val])[:, 1]

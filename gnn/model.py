@@ -50,11 +50,16 @@ class HeteroSage(nn.Module):
 
     def layers(self, x_dict: dict[NodeType, Tensor],
                edge_index_dict: dict[EdgeType, Tensor]) -> list[dict[NodeType, Tensor]]:
-        """Node representations after the input projection and after each layer."""
+        """Node representations after the input projection and after each layer (in the
+        last layer, only the target type's are updated)."""
         h = {t: torch.relu(self.inputs[t](x)) for t, x in x_dict.items()}
         out = [h]
-        for conv, norms in zip(self.convs, self.norms, strict=True):
-            new = conv(h, edge_index_dict)
+        # The last layer only feeds the classifier, so only edge types into the target
+        # type run there (exactly the same target outputs, a quarter fewer convolutions).
+        last_edges = {et: ei for et, ei in edge_index_dict.items() if et[2] == self.target}
+        for i, (conv, norms) in enumerate(zip(self.convs, self.norms, strict=True)):
+            last = i == len(self.convs) - 1
+            new = conv(h, last_edges if last else edge_index_dict)
             # A node type that receives no edge type keeps its representation.
             h = {t: self.dropout(torch.relu(norms[t](new[t]))) if t in new else h[t]
                  for t in h}

@@ -100,7 +100,7 @@ class CsrNeighborSampler(BaseSampler):
         if total == 0:
             empty = torch.empty(0, dtype=torch.long)
             return empty, empty, empty
-        owner = torch.repeat_interleave(torch.arange(dst.numel()), take)
+        owner = torch.repeat_interleave(torch.arange(dst.numel()), take, output_size=total)
         # Offset of each draw within its owner's block of `take` draws.
         first = torch.cumsum(take, 0) - take
         slot = torch.arange(total) - first[owner]

@@ -165,21 +165,39 @@ def neighbourhood_graph(hood: dict[str, Any], loaded: LoadedModel
     return data, info
 
 
+_PHRASES = {
+    "log_loan": "loan amount", "log_price": "vehicle price", "log_down": "down payment",
+    "log_income": "declared monthly income", "loan_to_value": "loan-to-value",
+    "down_share": "down-payment share", "instalment_to_income": "instalment-to-income",
+    "term": "term", "log_price_vs_model": "price against the model's usual price",
+    "price_missing": "vehicle price missing", "income_missing": "declared income missing",
+    "night_submission": "submitted at night",
+}
+
+
 def _feature_reason(name: str, value: float) -> tuple[str, str]:
-    direction = "HIGH" if value > 0 else "LOW"
-    if name.startswith(("product_", "has_")) or name.endswith("_missing") or \
-            name == "night_submission":
-        direction = "YES" if value > 0 else "NO"
-    code = f"APP_{name.upper()}_{direction}"
-    return code, f"application's own {name.replace('_', ' ')} is {direction.lower()}"
+    """Reason code and text for one own feature (``value`` is its standardised value)."""
+    flag = name.startswith(("product_", "has_")) or name in (
+        "price_missing", "income_missing", "night_submission")
+    if flag:
+        state = "YES" if value > 0 else "NO"
+        if name.startswith("product_"):
+            phrase = f"product {name.removeprefix('product_')}"
+        elif name.startswith("has_"):
+            phrase = f"{name.removeprefix('has_').replace('_', ' ')} given"
+        else:
+            phrase = _PHRASES[name]
+        return f"APP_{name.upper()}_{state}", phrase if value > 0 else f"not: {phrase}"
+    state = "HIGH" if value > 0 else "LOW"
+    return f"APP_{name.upper()}_{state}", f"{_PHRASES.get(name, name)} is {state.lower()}"
 
 
 def _link_reason(item: dict[str, Any]) -> tuple[str, str]:
     code = f"LINK_{item['rel']}"
-    text = (f"{item['rel'].lower().replace('_', ' ')} ({item['label']}) is shared with "
+    text = (f"{item['rel'].lower().replace('_', ' ')} ({item['label']}) shared with "
             f"{item['others']} other application(s)")
     if item["fraud"]:
-        text += f", {item['fraud']} of those read labelled fraud"
+        text += f"; {item['fraud']} of the {item['sampled']} read are labelled fraud"
     return code, text
 
 
@@ -198,9 +216,9 @@ def explain(loaded: LoadedModel, data: HeteroData, info: list[dict[str, Any]]
     pushes: list[tuple[float, str, str]] = []
     for item in info:
         h = hidden[item["label"]]
-        if h.grad is None:
-            continue
-        weight = float((h.grad[item["local"]] * h[item["local"]]).sum())
+        if h.grad is None or item["others"] <= 0:
+            continue  # an unshared identifier is no relationship to report
+        weight = float((h.grad[item["local"]] * h[item["local"]]).sum().detach())
         pushes.append((weight, *_link_reason(item)))
     own_grad = x_dict[APP].grad
     if own_grad is not None:

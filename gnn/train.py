@@ -144,7 +144,7 @@ def _train_epoch(model: HeteroSage, data: HeteroData, loader: NodeLoader | None,
         loss = _loss(logits, y, pos_weight, config)
         loss.backward()
         optimizer.step()
-        total += float(loss) * int(y.numel())
+        total += float(loss.detach()) * int(y.numel())
         count += int(y.numel())
     return total / max(count, 1)
 
@@ -155,6 +155,8 @@ def fit(data: Data | HeteroData, config: GnnConfig | None = None,
     and report the test mask (if any) with that checkpoint and threshold."""
     config = config or GnnConfig()
     tc = config.train
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     np.random.seed(tc.seed)
     graph, target = as_hetero(data, target)

@@ -40,6 +40,7 @@ class Label(StrEnum):
     AUDIT_EVENT = "AuditEvent"
     POLICY = "Policy"
     APPROVAL = "Approval"
+    USER = "User"  # a person who signs in to the API and the console (api/)
 
 
 class Rel(StrEnum):
@@ -135,6 +136,7 @@ NODE_KEYS: dict[Label, str] = {
     Label.SALES_AGENT: "agent_id",
     Label.INSTALLMENT: "key",
     Label.INGEST_RUN: "run_id",
+    Label.USER: "username",
     Label.RING: "ring_key",  # ring_id + run_id: one node per ring per run
     Label.DETECTION_RUN: "run_id",
     Label.DECISION: "decision_id",

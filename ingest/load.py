@@ -8,7 +8,7 @@ row (same keyed fingerprint) costs one MERGE and nothing else.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph.runner import Query, Transaction
@@ -23,7 +23,7 @@ def _create_link(link: Link) -> Query:
     return Query(
         f"ingest.link_{link.rel.value}",
         f"UNWIND $rows AS r "
-        f"MATCH (a:Application {{application_id: r.app}}) "
+        f"MATCH (a) WHERE elementId(a) = r.app "
         f"MERGE (n:{label} {{key: r.key}}) ON CREATE SET n += r.props "
         f"CREATE (a)-[:{link.rel.value}]->(n)",
     )
@@ -42,7 +42,7 @@ UPSERT_APPLICATIONS = Query(
       SET a += r.props, a.fingerprint = r.fingerprint, a.ingest_run = $run_id,
           a.status = coalesce(a.status, 'submitted')
     }
-    RETURN r.key AS key, old
+    RETURN r.key AS key, old, elementId(a) AS eid
     """,
 )
 
@@ -66,7 +66,7 @@ LINK_DEALERS = Query(
     MERGE (d:Dealer {dealer_id: r.dealer})
       ON CREATE SET d.placeholder = true, d.name = r.dealer
     WITH d, r
-    MATCH (a:Application {application_id: r.app})
+    MATCH (a) WHERE elementId(a) = r.app
     CREATE (a)-[:SUBMITTED_VIA]->(d)
     """,
 )
@@ -86,7 +86,8 @@ LINK_AGENTS = Query(
     "ingest.link_agents",
     """
     UNWIND $rows AS r
-    MATCH (a:Application {application_id: r.app}) MATCH (s:SalesAgent {agent_id: r.agent})
+    MATCH (a) WHERE elementId(a) = r.app
+    MATCH (s:SalesAgent {agent_id: r.agent})
     CREATE (a)-[:HANDLED_BY]->(s)
     """,
 )
@@ -155,6 +156,7 @@ class Outcome:
     missing: tuple[str, ...] = ()
     relationships: int = 0
     changed: frozenset[str] = frozenset()
+    element_ids: dict[str, str] = field(default_factory=dict)
 
 
 def _classify(rows: Sequence[Record], returned: Iterable[dict[str, Any]]) -> Outcome:
@@ -164,6 +166,8 @@ def _classify(rows: Sequence[Record], returned: Iterable[dict[str, Any]]) -> Out
     changed: set[str] = set()
     for item in returned:
         seen.add(item["key"])
+        if "eid" in item:
+            out.element_ids[item["key"]] = item["eid"]
         if item["old"] is None:
             out.new += 1
             changed.add(item["key"])
@@ -201,24 +205,26 @@ def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> 
     if out.changed:
         changed = [r for r in rows if r.key in out.changed]
         tx.run(DROP_ROW_LINKS, keys=sorted(out.changed), types=ROW_RELS)
-        out.relationships = _write_links(tx, changed)
+        out.relationships = _write_links(tx, changed, out.element_ids)
     return out
 
 
-def _write_links(tx: Transaction, rows: Sequence[Record]) -> int:
+def _write_links(tx: Transaction, rows: Sequence[Record], element_ids: dict[str, str]) -> int:
+    # Applications are addressed by the element ids the upsert returned: an id seek per
+    # link instead of a unique-index seek.
     by_rel: dict[Rel, list[dict[str, Any]]] = {}
     for record in rows:
         for ref in record.identifiers:
             by_rel.setdefault(ref.link.rel, []).append(
-                {"app": record.key, "key": ref.key, "props": ref.props})
+                {"app": element_ids[record.key], "key": ref.key, "props": ref.props})
     count = 0
     for rel, links in by_rel.items():
         tx.run(CREATE_LINKS[rel], rows=links)
         count += len(links)
-    dealers = [{"app": r.key, "dealer": r.props["dealer_id"]} for r in rows]
+    dealers = [{"app": element_ids[r.key], "dealer": r.props["dealer_id"]} for r in rows]
     tx.run(LINK_DEALERS, rows=dealers)
-    agents = [{"app": r.key, "agent": r.props["sales_agent_id"], "dealer": r.props["dealer_id"]}
-              for r in rows if r.props.get("sales_agent_id")]
+    agents = [{"app": element_ids[r.key], "agent": r.props["sales_agent_id"],
+               "dealer": r.props["dealer_id"]} for r in rows if r.props.get("sales_agent_id")]
     if agents:
         pairs = {(a["agent"], a["dealer"]): a for a in agents}
         tx.run(MERGE_AGENTS, rows=list(pairs.values()))

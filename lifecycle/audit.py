@@ -7,6 +7,7 @@ ids, tokens and masked values only.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +20,14 @@ from lifecycle.clock import new_id
 WRITE_EVENT = Query(
     "lifecycle.audit.write",
     f"CREATE (e:{Label.AUDIT_EVENT} {{event_id: $event_id, actor: $actor, at: $at, "
-    f"action: $action, target: $target, params: $params, outcome: $outcome}})",
+    f"action: $action, target: $target, params: $params, outcome: $outcome, "
+    f"recorded_ns: $recorded_ns}})",
 )
 
 EVENTS_FOR = Query(
     "lifecycle.audit.events_for",
     f"MATCH (e:{Label.AUDIT_EVENT}) WHERE e.target = $target "
-    "RETURN e {.*} AS e ORDER BY e.at, e.event_id",
+    "RETURN e {.*} AS e ORDER BY e.at, e.recorded_ns",
 )
 
 
@@ -45,7 +47,8 @@ def record(tx: Transaction | QueryRunner, *, actor: str, at: datetime, action: s
     event_id = new_id("EVT")
     args = dict(event_id=event_id, actor=actor, at=at, action=action, target=target,
                 params=json.dumps(params or {}, sort_keys=True, default=str,
-                                  ensure_ascii=False), outcome=outcome)
+                                  ensure_ascii=False), outcome=outcome,
+                recorded_ns=time.time_ns())
     if isinstance(tx, QueryRunner):
         tx.write(WRITE_EVENT, **args)
     else:
@@ -57,6 +60,7 @@ def events_for(runner: QueryRunner, target: str) -> list[AuditEvent]:
     out = []
     for row in runner.read(EVENTS_FOR, target=target):
         e = row["e"]
+        e.pop("recorded_ns", None)
         e["at"] = e["at"].to_native()
         e["params"] = json.loads(e["params"])
         out.append(AuditEvent.model_validate(e))

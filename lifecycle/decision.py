@@ -65,11 +65,11 @@ class Decision(BaseModel):
     decision_id: str
     application_id: str
     seq: int
-    tier: Tier | None
+    tier: Tier | None = None
     outcome: str
-    points: float | None
+    points: float | None = None
     reasons: list[Reason]
-    policy_version: str | None
+    policy_version: str | None = None
     decided_at: datetime
     decided_by: str
     automated: bool
@@ -94,9 +94,9 @@ def store_decision(tx: Any, application_id: str, *, outcome: str, actor: str, at
     )[0]["decision_id"])
 
 
-def assemble_signals(ctx: Lifecycle, application_id: str) -> RiskSignals:
+def assemble_signals(ctx: Lifecycle, application_id: str, hub_cap: int = 6) -> RiskSignals:
     """Rule hits from the graph plus every scorer's signal."""
-    facts = rules.read_facts(ctx.runner, application_id)
+    facts = rules.read_facts(ctx.runner, application_id, hub_cap)
     scores: list[ScoreSignal] = [scorer(ctx.runner, application_id) for scorer in ctx.scorers]
     return RiskSignals(application_id=application_id, rule_hits=rules.hits_from_facts(facts),
                        scores=scores)
@@ -140,8 +140,8 @@ def decide_application(ctx: Lifecycle, application_id: str, *, actor: str = "sys
     elif status != LoanState.SCREENED:
         raise IllegalTransition("application", application_id, status,
                                 LoanState.SCREENED.value, ())
-    signals = assemble_signals(ctx, application_id)
     policy = policy_store.active_policy(ctx.runner, ctx.policy_file)
+    signals = assemble_signals(ctx, application_id, policy.hub_cap)
     verdict = decide(signals, policy)
     target = TIER_STATE[verdict.tier]
     case_id = None

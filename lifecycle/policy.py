@@ -50,6 +50,9 @@ class Policy(BaseModel):
     #: What a scorer that could not run does: nothing, or send the application to review.
     unavailable_scorer: Literal["ignore", "review"] = "ignore"
     max_adverse_reasons: int = Field(default=4, ge=1, le=10)
+    #: Identifiers shared by more applications than this are hubs (dealer kiosks, office
+    #: networks, fleet accounts) and count as no evidence in the sharing rules.
+    hub_cap: int = Field(default=6, ge=2)
 
     @model_validator(mode="after")
     def _ordered(self) -> Policy:

@@ -42,6 +42,9 @@ DEVICE_VELOCITY_MIN = 2  # other applicants on one device within 90 days
 
 A, P, PH = Label.APPLICATION.value, Label.PERSON.value, Label.PHONE.value
 _EARLIER = "o <> a AND o.submitted_at <= a.submitted_at"
+# An identifier linking more applications than the policy's hub cap (a dealer's kiosk
+# tablet, an office network, a fleet company's account) is not evidence of anything.
+_NOT_HUB = f"COUNT {{ (n)<-[]-(:{A}) }} <= $hub_cap"
 
 RULE_FACTS_TEXT = f"""
 MATCH (a:{A} {{application_id: $application_id}})
@@ -54,8 +57,8 @@ RETURN a.application_id AS application_id, a.loan_amount AS loan_amount,
       AND duration.inDays(o.submitted_at, a.submitted_at).days <= 30
     RETURN DISTINCT o.dealer_id }} AS other_dealers,
   COLLECT {{
-    MATCH (a)-[:{Rel.CONTACT_PHONE}]->(:{PH})<-[:{Rel.APPLICANT_PHONE}]-(o:{A})
-    WHERE {_EARLIER} AND NOT (o)-[:{Rel.APPLICANT}]->(me)
+    MATCH (a)-[:{Rel.CONTACT_PHONE}]->(n:{PH})<-[:{Rel.APPLICANT_PHONE}]-(o:{A})
+    WHERE {_EARLIER} AND NOT (o)-[:{Rel.APPLICANT}]->(me) AND {_NOT_HUB}
     RETURN DISTINCT o.application_id }} AS contact_is_applicant,
   COLLECT {{
     MATCH (a)-[:{Rel.FINANCES}]->(:{Label.VEHICLE})<-[:{Rel.FINANCES}]-(o:{A})
@@ -65,21 +68,21 @@ RETURN a.application_id AS application_id, a.loan_amount AS loan_amount,
   COLLECT {{
     MATCH (a)-[r1]->(n)<-[r2]-(o:{A})
     WHERE {_EARLIER} AND o.label = 'fraud' AND type(r1) IN $fraud_rels
-      AND type(r2) IN $fraud_rels
+      AND type(r2) IN $fraud_rels AND {_NOT_HUB}
     RETURN DISTINCT {{kind: labels(n)[0], application_id: o.application_id}} }} AS fraud_links,
   COLLECT {{
-    MATCH (a)-[:{Rel.REPAYMENT_ACCOUNT}]->(:{Label.BANK_ACCOUNT})
+    MATCH (a)-[:{Rel.REPAYMENT_ACCOUNT}]->(n:{Label.BANK_ACCOUNT})
           <-[:{Rel.REPAYMENT_ACCOUNT}]-(o:{A})-[:{Rel.APPLICANT}]->(p:{P})
-    WHERE {_EARLIER} AND p <> me
+    WHERE {_EARLIER} AND p <> me AND {_NOT_HUB}
     RETURN DISTINCT p.key }} AS account_sharers,
   COLLECT {{
-    MATCH (a)-[]->(n)<-[:{Rel.LISTS}]-(w:{Label.WATCHLIST_ENTRY})
-    WHERE w.active
+    MATCH (a)-[]->(n)<-[l]-(w:{Label.WATCHLIST_ENTRY})
+    WHERE type(l) = $lists AND w.active
     RETURN DISTINCT {{kind: labels(n)[0], entry_id: w.entry_id}} }} AS watchlist,
   COLLECT {{
-    MATCH (a)-[:{Rel.SUBMITTED_FROM_DEVICE}]->(:{Label.DEVICE})
+    MATCH (a)-[:{Rel.SUBMITTED_FROM_DEVICE}]->(n:{Label.DEVICE})
           <-[:{Rel.SUBMITTED_FROM_DEVICE}]-(o:{A})-[:{Rel.APPLICANT}]->(p:{P})
-    WHERE {_EARLIER} AND p <> me
+    WHERE {_EARLIER} AND p <> me AND {_NOT_HUB}
       AND duration.inDays(o.submitted_at, a.submitted_at).days <= 90
     RETURN DISTINCT p.key }} AS device_sharers
 """
@@ -104,8 +107,11 @@ class RuleFacts(BaseModel):
     device_sharers: list[str] = Field(default_factory=list)
 
 
-def read_facts(runner: QueryRunner, application_id: str) -> RuleFacts:
-    rows = runner.read(RULE_FACTS, application_id=application_id,
+def read_facts(runner: QueryRunner, application_id: str, hub_cap: int = 6) -> RuleFacts:
+    """The rule facts around one application; identifiers shared by more than ``hub_cap``
+    applications are left out of the sharing rules."""
+    rows = runner.read(RULE_FACTS, application_id=application_id, hub_cap=hub_cap,
+                       lists=Rel.LISTS.value,
                        financed_states=list(FINANCED_STATES),
                        fraud_rels=[r.value for r in FRAUD_LINK_RELS])
     if not rows:

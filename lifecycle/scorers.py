@@ -9,8 +9,8 @@ What they expect:
 * ring: ``rings.incremental.score_application(runner, application_id, config)`` returning
   an object with ``ring_score`` (float in [0, 1]), ``action`` (join/bridge/new/none),
   ``reasons`` (list of str) and ``ring_ids`` (list of str) or ``ring_id`` (str | None).
-  ``config`` is what :func:`ring_scorer` was given; with none, the adapter uses
-  ``rings.incremental.default_config()`` when it exists, else passes ``None``.
+  ``config`` is what :func:`ring_scorer` was given; with none, the adapter builds it with
+  ``rings.config.load_config(settings.ring_config_file)`` (defaults when no file).
 * gnn: ``gnn.registry.load_champion(settings)`` returning a model (or ``None`` when no
   champion is promoted) and ``gnn.score.score_application(runner, application_id, model)``
   returning an object with ``score`` (float in [0, 1]), ``model_version`` (str) and
@@ -41,8 +41,16 @@ def _clamp(value: Any) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
-def ring_scorer(config: Any = None) -> Scorer:
+def _ring_config(settings: Settings | None) -> Any:
+    module = _module("rings.config")
+    if module is None or not hasattr(module, "load_config"):
+        return None
+    return module.load_config(getattr(settings, "ring_config_file", None))
+
+
+def ring_scorer(config: Any = None, settings: Settings | None = None) -> Scorer:
     """A scorer over issue 3's incremental ring matching."""
+    state: dict[str, Any] = {"config": config}
 
     def score(runner: QueryRunner, application_id: str) -> ScoreSignal:
         module = _module("rings.incremental")
@@ -50,11 +58,10 @@ def ring_scorer(config: Any = None) -> Scorer:
         if fn is None:
             return ScoreSignal.unavailable("ring", "U_RING_MISSING",
                                            "rings.incremental.score_application not installed")
-        cfg = config
-        if cfg is None and hasattr(module, "default_config"):
-            cfg = module.default_config()
         try:
-            match = fn(runner, application_id, cfg)
+            if state["config"] is None:
+                state["config"] = _ring_config(settings)
+            match = fn(runner, application_id, state["config"])
         except Exception as exc:  # a failing scorer must not stop origination
             log.warning("ring scorer failed", application_id=application_id,
                         error=type(exc).__name__)
@@ -101,4 +108,4 @@ def gnn_scorer(settings: Settings) -> Scorer:
 
 
 def default_scorers(settings: Settings) -> list[Scorer]:
-    return [ring_scorer(), gnn_scorer(settings)]
+    return [ring_scorer(settings=settings), gnn_scorer(settings)]

@@ -133,7 +133,7 @@ def export_rings(
     written: list[Path] = []
     try:
         with _runner(settings) as runner:
-            data = load_run(runner, run)
+            data = load_run(runner, run, grace_days=config.fpd_grace_days)
             ring_ids = ring or list(data.rings["ring_id"][:top]) if len(data.rings) else []
             concentration = None
             if any(f in export.REPORT_FORMATS for f in wanted) and ring_ids:

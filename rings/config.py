@@ -59,14 +59,14 @@ class RingConfig(BaseModel):
     #: An employer phone that is a mobile gets this weight instead of the EMPLOYER_PHONE one.
     employer_mobile_weight: float = 1.0
     #: A pair's weight through an identifier of degree d is w * (2 / d) ** exponent.
-    hub_damping_exponent: float = 0.5
+    hub_damping_exponent: float = 0.6
     #: Identifiers touching more applications are not expanded into pairs (quadratic); they
     #: are kept as weak evidence: counted per ring and named in the run's counts.
     hub_cap: int = 100
     #: Pairs at or above this weight are strong links: connected components run on them.
-    strong_threshold: float = 0.35
+    strong_threshold: float = 0.45
     #: Components larger than this are split with Leiden.
-    max_component_size: int = 40
+    max_component_size: int = 15
     leiden_resolution: float = 1.0
     leiden_iterations: int = 5
     seed: int = 7
@@ -78,6 +78,9 @@ class RingConfig(BaseModel):
     price_inflation_ratio: float = 1.15
     #: Window (days) within which one ID at several dealers counts as suspicious.
     id_multi_dealer_days: int = 30
+    #: An unpaid first installment is a default once it fell due this many days before the
+    #: servicing snapshot (the latest payment in the data); before that it is not judged.
+    fpd_grace_days: int = 15
     #: A ring whose applications all fall within this many days is a burst.
     burst_days: int = 60
     #: A new ring overlapping an earlier run's ring by this Jaccard keeps its ring id.

@@ -81,7 +81,7 @@ def run_detection(runner: QueryRunner, config: RingConfig, *, write: bool = True
     run_id = writeback.new_run_id(now)
     timings: dict[str, float] = {}
     with _step("read", timings):
-        graph = read_identity_graph(runner)
+        graph = read_identity_graph(runner, config.fpd_grace_days)
     log.info("rings.read", applications=graph.n_apps, links=len(graph.links),
              identifiers=graph.n_identifiers, seconds=timings["read"])
     projection, membership, rings = detect_in_memory(graph, config, timings)

@@ -24,25 +24,23 @@ from rings.projection import pair_weight
 A = Label.APPLICATION.value
 _RELS = [rel.value for rel in IDENTIFIER_RELS]
 
-# Degrees come from the relationship store (no expansion), so a hub costs nothing here.
-IDENTIFIERS = Query(
-    "rings.incremental_identifiers",
-    f"""
-    MATCH (a:{A} {{application_id: $app}})-[r]->(n)
-    WHERE type(r) IN $rels
-    RETURN elementId(n) AS node, type(r) AS rel, labels(n)[0] AS label,
-           coalesce(n.is_mobile, false) AS mobile,
-           COUNT {{ (n)<-[x]-(:{A}) WHERE type(x) IN $rels }} AS degree
-    """,
-)
+_TYPES = "|".join(_RELS)
 
-NEIGHBOURS = Query(
-    "rings.incremental_neighbours",
+# One round trip. Degrees come from the relationship store first, so a hub (above the cap)
+# is never expanded; below the cap the exact distinct-application degree is used, as in
+# the batch projection.
+NEIGHBOURHOOD = Query(
+    "rings.incremental_neighbourhood",
     f"""
-    UNWIND $nodes AS node
-    MATCH (n) WHERE elementId(n) = node
-    MATCH (n)<-[x]-(b:{A}) WHERE type(x) IN $rels AND b.application_id <> $app
-    RETURN node, b.application_id AS other, type(x) AS rel
+    MATCH (a:{A} {{application_id: $app}})-[r:{_TYPES}]->(n)
+    WITH r, n, COUNT {{ (n)<-[:{_TYPES}]-() }} AS links
+    CALL (n, links) {{
+      WITH n, links WHERE links <= $cap + 1
+      MATCH (n)<-[x:{_TYPES}]-(b:{A}) WHERE b.application_id <> $app
+      RETURN collect([b.application_id, type(x)]) AS others, count(DISTINCT b) AS n_others
+    }}
+    RETURN type(r) AS rel, coalesce(n.is_mobile, false) AS mobile, links, others,
+           n_others
     """,
 )
 
@@ -78,20 +76,21 @@ def _link_weight(rel: Rel, mobile: bool, config: RingConfig) -> float:
 
 def neighbour_weights(runner: QueryRunner, application_id: str, config: RingConfig
                       ) -> tuple[dict[str, float], dict[str, list[str]], int]:
-    """Pair weight to each neighbour, what is shared with it, and hub links skipped."""
-    idents = runner.read(IDENTIFIERS, app=application_id, rels=_RELS)
-    own = {row["node"]: row for row in idents}
-    small = [n for n, row in own.items() if 2 <= row["degree"] <= config.hub_cap]
-    hubs = [n for n, row in own.items() if row["degree"] > config.hub_cap]
+    """Pair weight to each neighbour, what is shared with it, and hub links not expanded."""
     weights: dict[str, float] = defaultdict(float)
     shared: dict[str, list[str]] = defaultdict(list)
-    for row in runner.read(NEIGHBOURS, nodes=small, rels=_RELS, app=application_id):
-        mine = own[row["node"]]
-        w_a = _link_weight(Rel(mine["rel"]), mine["mobile"], config)
-        w_b = _link_weight(Rel(row["rel"]), mine["mobile"], config)
-        weights[row["other"]] += pair_weight(w_a, w_b, mine["degree"], config)
-        shared[row["other"]].append(f"{mine['rel']}/{row['rel']}")
-    return dict(weights), dict(shared), len(hubs)
+    hubs = 0
+    for row in runner.read(NEIGHBOURHOOD, app=application_id, cap=config.hub_cap):
+        degree = row["n_others"] + 1
+        if row["links"] > config.hub_cap + 1 or degree > config.hub_cap:
+            hubs += 1
+            continue
+        w_a = _link_weight(Rel(row["rel"]), row["mobile"], config)
+        for other, rel in row["others"]:
+            w_b = _link_weight(Rel(rel), row["mobile"], config)
+            weights[other] += pair_weight(w_a, w_b, degree, config)
+            shared[other].append(f"{row['rel']}/{rel}")
+    return dict(weights), dict(shared), hubs
 
 
 def score_application(runner: QueryRunner, application_id: str,

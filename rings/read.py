@@ -7,6 +7,8 @@ one record per link. Node ids are only used to join the columns inside this read
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 
 from graph.runner import Query, QueryRunner
@@ -36,6 +38,13 @@ def _links_query(rel: Rel) -> Query:
 
 READ_LINKS: dict[Rel, Query] = {rel: _links_query(rel) for rel in LINK_RELS}
 
+# The servicing snapshot: the latest payment anybody made. An installment due after it
+# (minus a grace period) cannot be judged unpaid yet.
+SNAPSHOT = Query(
+    "rings.read_snapshot",
+    f"MATCH (i:{Label.INSTALLMENT.value}) RETURN max(i.paid_date) AS last_paid",
+)
+
 # Absent values become sentinels because collect() skips nulls (columns must stay aligned).
 READ_APPLICATIONS = Query(
     "rings.read_applications",
@@ -44,7 +53,9 @@ READ_APPLICATIONS = Query(
     OPTIONAL MATCH (a)-[:{Rel.HAS_INSTALLMENT.value}]->(i:{Label.INSTALLMENT.value})
       WHERE i.installment_no = 1
     WITH a, CASE WHEN i IS NULL THEN {FPD_UNKNOWN}
-                 WHEN i.paid_date IS NULL THEN {FPD_UNPAID} ELSE {FPD_PAID} END AS fpd
+                 WHEN i.paid_date IS NOT NULL THEN {FPD_PAID}
+                 WHEN $cutoff IS NOT NULL AND i.due_date <= $cutoff THEN {FPD_UNPAID}
+                 ELSE {FPD_UNKNOWN} END AS fpd
     RETURN collect(id(a)) AS nid, collect(a.application_id) AS ids,
            collect(coalesce(a.submitted_at.epochSeconds, 0)) AS submitted,
            collect(coalesce(a.dealer_id, '')) AS dealer,
@@ -58,9 +69,18 @@ READ_APPLICATIONS = Query(
 )
 
 
-def read_applications(runner: QueryRunner) -> tuple[np.ndarray, Applications]:
+def fpd_cutoff(runner: QueryRunner, grace_days: int) -> date | None:
+    """Latest due date at which an unpaid first installment counts as a default."""
+    last_paid = runner.read(SNAPSHOT)[0]["last_paid"]
+    if last_paid is None:
+        return None
+    return last_paid.to_native() - timedelta(days=grace_days)
+
+
+def read_applications(runner: QueryRunner, grace_days: int = 15
+                      ) -> tuple[np.ndarray, Applications]:
     """Neo4j node ids (sorted) and the applications in the same order."""
-    row = runner.read(READ_APPLICATIONS)[0]
+    row = runner.read(READ_APPLICATIONS, cutoff=fpd_cutoff(runner, grace_days))[0]
     nid = np.asarray(row["nid"], dtype=np.int64)
     order = np.argsort(nid, kind="stable")
 
@@ -95,9 +115,10 @@ def read_links(runner: QueryRunner, app_nids: np.ndarray) -> tuple[Links, int, n
     return links, len(ident_nids), ident_nids
 
 
-def read_identity_graph(runner: QueryRunner) -> IdentityGraph:
-    """The whole identity graph as arrays."""
-    app_nids, apps = read_applications(runner)
+def read_identity_graph(runner: QueryRunner, grace_days: int = 15) -> IdentityGraph:
+    """The whole identity graph as arrays; a first installment counts as unpaid only when
+    it fell due ``grace_days`` before the servicing snapshot."""
+    app_nids, apps = read_applications(runner, grace_days)
     links, n_identifiers, ident_nids = read_links(runner, app_nids)
     return IdentityGraph(apps=apps, links=links, n_identifiers=n_identifiers,
                          meta={"identifier_node_ids": ident_nids})

@@ -13,6 +13,7 @@ import pandas as pd
 from graph.runner import Query, QueryRunner
 from graph.schema import IDENTIFIER_RELS, Label, Rel
 from rings import writeback
+from rings.read import fpd_cutoff
 
 A, RING = Label.APPLICATION.value, Label.RING.value
 MEMBER_OF = Rel.MEMBER_OF.value
@@ -38,7 +39,9 @@ MEMBERS = Query(
            a.down_payment AS down_payment, a.vehicle_price AS vehicle_price,
            a.vehicle_model AS vehicle_model, a.status AS status, a.label AS label,
            a.label_source AS label_source, toString(i.due_date) AS first_due,
-           CASE WHEN i IS NULL THEN null ELSE i.paid_date IS NULL END AS first_unpaid
+           CASE WHEN i IS NULL OR (i.paid_date IS NULL AND
+                     ($cutoff IS NULL OR i.due_date > $cutoff)) THEN null
+                ELSE i.paid_date IS NULL END AS first_unpaid
     ORDER BY ring_id, submitted_at
     """,
 )
@@ -105,13 +108,14 @@ def resolve_run(runner: QueryRunner, run_id: str | None) -> dict:
 
 
 def load_run(runner: QueryRunner, run_id: str | None = None,
-             ring_id: str | None = None) -> RunData:
+             ring_id: str | None = None, grace_days: int = 15) -> RunData:
     """Rings, members and shared identifiers of a run (all rings, or one)."""
     run = resolve_run(runner, run_id)
     rid = run["run_id"]
+    cutoff = fpd_cutoff(runner, grace_days)
     rings = pd.DataFrame([r["props"] for r in runner.read(RINGS, run_id=rid,
                                                           ring_id=ring_id)])
-    members = pd.DataFrame(runner.read(MEMBERS, run_id=rid, ring_id=ring_id))
+    members = pd.DataFrame(runner.read(MEMBERS, run_id=rid, ring_id=ring_id, cutoff=cutoff))
     idents = pd.DataFrame(runner.read(IDENTIFIERS, run_id=rid, ring_id=ring_id, rels=_RELS),
                           columns=["ring_id", "application_id", "rel", "kind", "key",
                                    "shown", "degree"])

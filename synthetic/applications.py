@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from synthetic.dealers import Dealer, DealerNetwork
-from synthetic.employers import Employer, EmployerPool, company_name, typed_employer
+from synthetic.employers import Employer, EmployerPool, own_company, typed_employer
 from synthetic.identities import (
     IdentityFactory,
     Person,
@@ -118,7 +118,7 @@ class ApplicationFactory:
         if r < 0.62:
             return self.employers.local_company(rng, city)
         if r < 0.88:  # a one-person business: its own name and landline, shared by nobody
-            return Employer(company_name(rng, city), self.identities.landline(city), city, "")
+            return own_company(self.identities, city)
         return None
 
     def contact(self, applicant: Person) -> tuple[str, str]:

@@ -92,13 +92,7 @@ class DealerNetwork:
             _dealer(identities, i, window_start) for i in range(count)
         )
         # Sizes are heavy-tailed: a few big stores submit a large share of the volume.
-        weights = dict(
-            zip(
-                (d.dealer_id for d in self.dealers),
-                (rng.lognormvariate(0.0, 1.0) for _ in self.dealers),
-                strict=True,
-            )
-        )
+        weights = {d.dealer_id: rng.lognormvariate(0.0, 1.0) for d in self.dealers}
         by_city: dict[str, list[Dealer]] = {}
         by_kind: dict[str, list[Dealer]] = {}
         for dealer in self.dealers:

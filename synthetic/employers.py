@@ -32,9 +32,7 @@ class Employer:
 
     name: str
     phone: str
-    city: City | None
-    address: str
-    giant: bool = False
+    address: str = ""
 
 
 def company_name(rng: random.Random, city: City | None = None, industry: str | None = None) -> str:
@@ -43,6 +41,11 @@ def company_name(rng: random.Random, city: City | None = None, industry: str | N
     prefix = city.name if city is not None and rng.random() < 0.5 else ""
     suffix = "有限责任公司" if rng.random() < 0.3 else "有限公司"
     return f"{prefix}{word}{industry or rng.choice(INDUSTRIES)}{suffix}"
+
+
+def own_company(identities: IdentityFactory, city: City) -> Employer:
+    """A company only this applicant names: a one-person business, or a made-up one."""
+    return Employer(company_name(identities.rng, city), identities.landline(city))
 
 
 def typed_employer(employer: Employer, rng: random.Random) -> str:
@@ -85,9 +88,7 @@ class EmployerPool:
 
     def __init__(self, identities: IdentityFactory, applications: int) -> None:
         rng = identities.rng
-        self.giants = tuple(
-            Employer(g.name, g.switchboard, None, "", giant=True) for g in GIANT_EMPLOYERS
-        )
+        self.giants = tuple(Employer(g.name, g.switchboard) for g in GIANT_EMPLOYERS)
         self._giant = WeightedChoice(self.giants, [g.weight for g in GIANT_EMPLOYERS])
         self.dormitory_giants = tuple(
             e for e, g in zip(self.giants, GIANT_EMPLOYERS, strict=True) if g.dormitories
@@ -101,7 +102,7 @@ class EmployerPool:
                 # Owners of small firms often give their own mobile as the company phone.
                 phone = identities.phone() if rng.random() < 0.15 else identities.landline(city)
                 companies.append(
-                    Employer(company_name(rng, city), phone, city, identities.site_address(city))
+                    Employer(company_name(rng, city), phone, identities.site_address(city))
                 )
             self.local[city.name] = tuple(companies)
 

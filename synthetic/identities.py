@@ -4,8 +4,8 @@ Identifiers that must never collide between strangers (phones, bank accounts, VI
 residential IPs) come from a seeded affine permutation of a counter: unique by
 construction, random-looking, and free of per-value memory. ID numbers cannot be built
 that way (birth date and county code carry meaning), so they are drawn freely and
-checked against Bloom filters, which cost the same memory at any scale: one per chunk
-while drawing, one for the whole portfolio when chunks are written
+checked: within a chunk against the chunk's own, and across chunks, as they are
+written, against a Bloom filter that costs the same memory at any scale
 (:class:`IdRegistry`). Which phone or account a person gets depends only on the order
 of draws, so a seed always yields the same portfolio.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,14 +43,8 @@ from synthetic.reference import (
 
 # Characters allowed in a VIN (ISO 3779 leaves out I, O and Q).
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
-# ISO 3779 transliteration of letters for the check digit.
-_VIN_VALUES = {c: i for i, c in enumerate("0123456789")} | dict(
-    zip(
-        "ABCDEFGHJKLMNPRSTUVWXYZ",
-        (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9),
-        strict=True,
-    )
-)
+# ISO 3779 transliteration of letters to digits for the check character.
+_VIN_DIGITS = str.maketrans("ABCDEFGHJKLMNPRSTUVWXYZ", "12345678123457923456789")
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Model-year letter (VIN position 10) cycles every 30 years; 2010 is "A".
 _YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
@@ -136,7 +131,7 @@ def luhn_digit(body: str) -> str:
 
 def vin_check_char(vin: str) -> str:
     """ISO 3779 check character (position 9) for a 17-character VIN."""
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, vin.translate(_VIN_DIGITS)), _VIN_WEIGHTS))
     return "X" if total % 11 == 10 else str(total % 11)
 
 
@@ -242,7 +237,7 @@ class IdentityFactory:
         self.as_of = as_of
         self._surname = WeightedChoice([s for s, _ in SURNAMES], [w for _, w in SURNAMES])
         self._city = WeightedChoice(CITIES, [c.weight for c in CITIES])
-        self._seen_ids = SeenFilter(bits=20)
+        self._seen_ids: set[int] = set()  # a partition holds a few thousand people
         self._next = dict.fromkeys(space.perms, partition * space.STRIDE)
         self._limit = (partition + 1) * space.STRIDE
         self._counties_by_year: dict[tuple[str, int], tuple[County, ...]] = {}
@@ -293,7 +288,8 @@ class IdentityFactory:
             # The 17th digit is odd for men, even for women.
             seq = rng.randrange(500) * 2 + (1 if male else 0)
             first17 = f"{county.code}{births}{seq:03d}"
-            if not self._seen_ids.add(int(first17)):
+            if int(first17) not in self._seen_ids:
+                self._seen_ids.add(int(first17))
                 return first17 + id_check_char(first17)
 
     def _counties(self, home: City, year: int) -> tuple[County, ...]:
@@ -423,8 +419,11 @@ class IdentityFactory:
     def landline(self, city: City) -> str:
         """A fixed-line number in ``city``, as ``021-65116166`` or without the dash."""
         rng = self.rng
-        rest = city.landline_digits - 1
-        local = f"{rng.randrange(2, 9)}{rng.randrange(10**rest):0{rest}d}"
+        # Local numbers start with 2-8; 80... is not a fixed line in Beijing or Shanghai.
+        first = rng.randrange(2, 9)
+        second = rng.randrange(1 if first == 8 else 0, 10)
+        rest = city.landline_digits - 2
+        local = f"{first}{second}{rng.randrange(10**rest):0{rest}d}"
         return (
             f"{city.landline_prefix}-{local}"
             if rng.random() < 0.85

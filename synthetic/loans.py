@@ -32,6 +32,7 @@ class Loan:
 
     product: str
     model: VehicleModel
+    model_year: int
     vin: str
     price: float
     down_payment: float | None
@@ -44,6 +45,14 @@ class Loan:
     def affordable(self) -> bool:
         """The lender's debt-to-income rule: the instalment is at most half the income."""
         return self.instalment <= 0.5 * self.income
+
+
+def usual_price(model: VehicleModel, age: int) -> float:
+    """What ``model`` usually sells for when ``age`` years old (0: new).
+
+    A car loses about 15% when it leaves the showroom and 12% a year after that.
+    """
+    return model.usual_price * (0.85 * 0.88**age if age > 0 else 1.0)
 
 
 def annuity(amount: float, annual_rate: float, term: int) -> float:
@@ -69,25 +78,29 @@ class LoanFactory:
         markup: float = 1.0,
         down: tuple[float, float] | None = None,
         inflate_income: bool = False,
-        vin: str | None = None,
+        car: Loan | None = None,
     ) -> Loan:
         """A deal at ``dealer`` on ``when``.
 
-        ``markup`` inflates the price over the model's usual one (power booking), ``down``
-        fixes the down-payment share range, ``inflate_income`` declares an income made
-        up to pass the debt-to-income rule, ``vin`` finances a car already financed.
+        The price is the model's :func:`usual_price` for its age, give or take 10%.
+        ``markup`` inflates it (power booking), ``down`` fixes the down-payment share
+        range, ``inflate_income`` declares an income made up to pass the debt-to-income
+        rule, ``car`` finances again the car of an earlier loan (same VIN).
         """
         rng = self.rng
         product = product or dealer.products(rng)
-        model = model or rng.choice(dealer.models)
-        used = product in ("used_car", "refinance")
-        if product == "used_car":
-            value = rng.uniform(0.35, 0.8)
-        elif product == "refinance":
-            value = rng.uniform(0.45, 0.9)
+        if car is not None:
+            model, year = car.model, car.model_year
         else:
-            value = rng.uniform(0.9, 1.1)
-        price = round(model.usual_price * value * markup, -2)
+            model = model or rng.choice(dealer.models)
+            if product == "used_car":
+                year = when.year - rng.randint(1, 8)
+            elif product == "refinance":
+                year = when.year - rng.randint(1, 6)
+            else:  # next year's models are on sale from September
+                year = when.year + (when.month >= 9)
+        age = max(0, when.year - year)
+        price = round(usual_price(model, age) * rng.uniform(0.9, 1.1) * markup, -2)
         if product == "refinance":
             # Refinancing borrows against a car already owned: no down payment.
             down_payment = None
@@ -110,10 +123,10 @@ class LoanFactory:
         else:
             income = max(3000.0, instalment / rng.uniform(0.1, 0.55))
             income = round(income, -3) if rng.random() < 0.25 else round(income, -2)
-        if vin is None:
-            year = when.year - rng.randint(1, 8) if used else when.year + (when.month >= 9)
-            vin = self.identities.vin(model, year)
-        return Loan(product, model, vin, price, down_payment, amount, term, instalment, income)
+        vin = car.vin if car is not None else self.identities.vin(model, year)
+        return Loan(
+            product, model, year, vin, price, down_payment, amount, term, instalment, income
+        )
 
 
 def repayment_rows(

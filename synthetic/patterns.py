@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from synthetic.applications import ApplicationFactory, Draft
 from synthetic.dealers import Dealer
-from synthetic.employers import Employer, company_name
+from synthetic.employers import Employer, company_name, own_company
 from synthetic.identities import format_account, format_phone
 from synthetic.reference import LOGISTICS_INDUSTRIES, City
 
@@ -189,7 +189,7 @@ class Patterns:
             loan = self.loans.draw(
                 dealer, when, product=product, model=model, down=(0.15, 0.22), inflate_income=True
             )
-            fake = Employer(company_name(rng, city), ids.landline(city), city, "")
+            fake = own_company(ids, city)
             draft = self.factory.draft(
                 person, dealer, when, loan=loan, employer=fake if rng.random() < 0.8 else None
             )
@@ -245,11 +245,7 @@ class Patterns:
                 phone=ids.phone(virtual=rng.random() < 0.5),
                 address=victim.address if rng.random() < 0.4 else ids.address(city),
             )
-            fake = (
-                employer
-                if rng.random() < 0.5
-                else Employer(company_name(rng, city), ids.landline(city), city, "")
-            )
+            fake = employer if rng.random() < 0.5 else own_company(ids, city)
             when = self._burst(start, 6, odd_hours=0.1)
             draft = self.factory.draft(impostor, dealer, when, employer=fake)
             if rng.random() >= dealer.tablet_share * 0.5:  # mostly from the impostor's phone
@@ -295,7 +291,7 @@ class Patterns:
         rng, ids = self.rng, self.identities
         city = self.dealers.pick(self.rng).city
         operator = ids.person(city, ages=(28, 55))
-        mill = Employer(company_name(rng, city), operator.phone, city, "")
+        mill = Employer(company_name(rng, city), operator.phone)
         dealers = self._dealers_in(city, rng.randint(2, 5))
         span = rng.randint(30, 120)
         start = self._window_start(span + 30)
@@ -363,7 +359,7 @@ class Patterns:
             earlier = drafts[reuses[i]].loan if i in reuses else None
             loan = self.loans.draw(
                 dealer, when, product=product, markup=rng.uniform(1.2, 1.5), down=(0.15, 0.18),
-                inflate_income=True, model=earlier and earlier.model, vin=earlier and earlier.vin,
+                inflate_income=True, car=earlier,
             )  # fmt: skip
             employer = self.factory.honest_employer(dealer.city) if rng.random() < 0.6 else None
             draft = self.factory.draft(person, dealer, when, loan=loan, employer=employer)
@@ -447,7 +443,6 @@ class Patterns:
         company = Employer(
             company_name(rng, city, rng.choice(LOGISTICS_INDUSTRIES)),
             ids.landline(city),
-            city,
             ids.site_address(city),
         )
         account = ids.bank_account()

@@ -35,7 +35,7 @@ from synthetic.loans import LoanFactory, repayment_rows
 from synthetic.patterns import STRUCTURES, Patterns
 from synthetic.rng import Rng
 from synthetic.timeline import DEFAULT_AS_OF, Timeline
-from synthetic.writers import FORMAT_NAMES, Layout, Payload, Row, TableFile
+from synthetic.writers import FORMAT_NAMES, Layout, Payload, Row, TableFile, check_format
 
 #: Applications built, shuffled and written together.
 CHUNK = 5_000
@@ -44,6 +44,9 @@ NO_GROUP = "none"
 TRUTH_DIR = "truth"
 TRUTH_APPLICATION_COLUMNS = ("application_id", "group_id", "group_kind", "is_fraud", "pattern")
 TRUTH_GROUP_COLUMNS = ("group_id", "group_kind", "is_fraud", "size", "description")
+_TRUTH_APPLICATIONS = Layout(TRUTH_APPLICATION_COLUMNS, [ColumnType.STRING] * 5, "csv")
+_TRUTH_GROUPS = Layout(TRUTH_GROUP_COLUMNS, [ColumnType.STRING] * 5, "csv")
+_TABLES = (DEALERS, APPLICATIONS, REPAYMENTS, LABEL_TABLE)
 _APPLICATION_FIELDS = APPLICATIONS.column_names[1:]  # all but application_id
 _ID_COLUMN = APPLICATIONS.column_names.index("applicant_id_number")
 
@@ -171,14 +174,12 @@ def _build_chunk(job: _Job, world: _World, index: int) -> _Chunk:
         if draft.label is not None:
             label = draft.label
             label_rows.append((app_id, label.label, label.source, label.labeled_at.isoformat()))
-    truth_csv = Layout(TRUTH_APPLICATION_COLUMNS, [ColumnType.STRING] * 5, "csv")
-    groups_csv = Layout(TRUTH_GROUP_COLUMNS, [ColumnType.STRING] * 5, "csv")
     return _Chunk(
         applications=app_rows,
         repayments=Layout.of(REPAYMENTS, job.fmt).encode(repay_rows),
         labels=Layout.of(LABEL_TABLE, job.fmt).encode(label_rows),
-        truth=truth_csv.encode(truth_rows),
-        groups=groups_csv.encode(group_rows),
+        truth=_TRUTH_APPLICATIONS.encode(truth_rows),
+        groups=_TRUTH_GROUPS.encode(group_rows),
         repayment_count=len(repay_rows),
         label_count=len(label_rows),
         fraud_count=sum(d.is_fraud for d, _, _ in batch),
@@ -260,13 +261,13 @@ def generate_portfolio(
     ``fmt`` (``csv``, ``parquet`` or ``jsonl``) with exactly the contract's columns, and
     ``truth/applications.csv`` and ``truth/groups.csv`` with the ground truth.
     Applications are submitted over the two years before ``as_of`` (default
-    :data:`~synthetic.timeline.DEFAULT_AS_OF`), the export date.
+    :data:`~synthetic.timeline.DEFAULT_AS_OF`), the export date. Table files of the
+    other formats already in ``out_dir`` are removed, so the folder holds one export.
 
     The same arguments always give byte-identical files, whatever ``workers`` is (worker
     processes, default :func:`default_workers`; 1 builds everything in this process).
     """
-    if fmt not in FORMAT_NAMES:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMAT_NAMES)}")
+    check_format(fmt)
     if applications < 1:
         raise ValueError(f"applications must be at least 1, got {applications}")
     job = _Job(seed, applications, as_of or DEFAULT_AS_OF, fmt)
@@ -279,10 +280,12 @@ def generate_portfolio(
         )
     out_dir = Path(out_dir)
     (out_dir / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
-    paths = {
-        t.name: out_dir / f"{t.name}.{fmt}"
-        for t in (DEALERS, APPLICATIONS, REPAYMENTS, LABEL_TABLE)
-    }
+    paths = {t.name: out_dir / f"{t.name}.{fmt}" for t in _TABLES}
+    # A table written earlier in another format would leave the folder ambiguous.
+    for t in _TABLES:
+        for other in FORMAT_NAMES:
+            if other != fmt:
+                (out_dir / f"{t.name}.{other}").unlink(missing_ok=True)
     paths["truth/applications"] = out_dir / TRUTH_DIR / "applications.csv"
     paths["truth/groups"] = out_dir / TRUTH_DIR / "groups.csv"
     totals = {"repayments": 0, "labels": 0, "fraud": 0}
@@ -300,17 +303,12 @@ def generate_portfolio(
         app_file = open_file("applications", Layout.of(APPLICATIONS, fmt))
         repay_file = open_file("repayments", Layout.of(REPAYMENTS, fmt))
         label_file = open_file("labels", Layout.of(LABEL_TABLE, fmt))
-        truth_file = open_file(
-            "truth/applications", Layout(TRUTH_APPLICATION_COLUMNS, [ColumnType.STRING] * 5, "csv")
-        )
-        group_file = open_file(
-            "truth/groups", Layout(TRUTH_GROUP_COLUMNS, [ColumnType.STRING] * 5, "csv")
-        )
+        truth_file = open_file("truth/applications", _TRUTH_APPLICATIONS)
+        group_file = open_file("truth/groups", _TRUTH_GROUPS)
 
         dealer_file.write_rows([d.row() for d in world.dealers.dealers])
-        for chunk in _chunks(
-            job, world, default_workers(applications) if workers is None else workers
-        ):
+        workers = default_workers(applications) if workers is None else workers
+        for chunk in _chunks(job, world, workers):
             app_file.write_rows(_reconcile_ids(chunk.applications, registry))
             repay_file.write(chunk.repayments)
             label_file.write(chunk.labels)

@@ -31,13 +31,13 @@ class Timeline:
         self.end = datetime.combine(as_of, time())
         self.start = self.end - timedelta(days=WINDOW_DAYS)
 
-    def day(self, earliest: datetime | None = None, latest: datetime | None = None) -> date:
-        """A submission day between ``earliest`` and ``latest`` (defaults: the window).
+    def day(self, latest: datetime | None = None) -> date:
+        """A submission day in the window, before ``latest`` if given.
 
         Volume grows over the window and weekends are busier at dealers.
         """
         rng = self.rng
-        lo = max(self.start, earliest) if earliest else self.start
+        lo = self.start
         hi = min(self.end, latest) if latest else self.end
         span = max(1, (hi - lo).days)
         while True:
@@ -54,10 +54,9 @@ class Timeline:
         hour = rng.randrange(0, 6) if odd_hours and rng.random() < odd_hours else _HOURS(rng)
         return datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
 
-    def instant(self, earliest: datetime | None = None, latest: datetime | None = None) -> datetime:
-        """A submission instant in the window, at most ``latest`` and at least ``earliest``."""
-        moment = self.at(self.day(earliest, latest))
-        return min(max(moment, earliest or moment), self.end - timedelta(seconds=1))
+    def instant(self, latest: datetime | None = None) -> datetime:
+        """A submission instant in the window, on a day before ``latest`` if given."""
+        return self.clamp(self.at(self.day(latest)))
 
     def clamp(self, moment: datetime) -> datetime:
         """Keep a derived instant (a ring member a few days later) inside the window."""

@@ -26,12 +26,17 @@ Row = Sequence[object]
 Payload = Any
 
 
+def check_format(fmt: str) -> None:
+    """Refuse a format name outside :data:`FORMAT_NAMES`, saying which are allowed."""
+    if fmt not in FORMAT_NAMES:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMAT_NAMES)}")
+
+
 class Layout:
     """Column names and types of one output file, and its format."""
 
     def __init__(self, columns: Sequence[str], types: Sequence[ColumnType], fmt: str) -> None:
-        if fmt not in FORMAT_NAMES:
-            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMAT_NAMES)}")
+        check_format(fmt)
         self.columns = tuple(columns)
         self.types = tuple(types)
         self.fmt = fmt

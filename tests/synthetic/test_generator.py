@@ -22,9 +22,10 @@ from stdnum.cn import ric, uscc
 
 from ingest.contract import APPLICATIONS, DEALERS, LABEL_TABLE, PRODUCTS, REPAYMENTS, TABLES
 from synthetic import GenerationSummary, generate_portfolio, measure_generation
-from synthetic.identities import vin_check_char
+from synthetic.identities import IdRegistry, vin_check_char
+from synthetic.loans import usual_price
 from synthetic.patterns import RING_LINKS, STRUCTURES, sparse_links
-from synthetic.portfolio import TRUTH_APPLICATION_COLUMNS, TRUTH_GROUP_COLUMNS
+from synthetic.portfolio import TRUTH_APPLICATION_COLUMNS, TRUTH_GROUP_COLUMNS, _reconcile_ids
 from synthetic.reference import VEHICLE_MODELS
 from synthetic.rng import Rng
 
@@ -34,6 +35,7 @@ AS_OF = date(2026, 10, 31)
 FRAUD_KINDS = {s.kind for s in STRUCTURES if s.is_fraud}
 HONEST_KINDS = {s.kind for s in STRUCTURES if not s.is_fraud}
 VIN = re.compile(r"^L[A-HJ-NPR-Z0-9]{16}$")
+MODELS = {m.name: m for m in VEHICLE_MODELS}
 # Identifier columns whose shared values link applications in the graph.
 IDENTIFIERS = (
     "applicant_id_number", "applicant_phone", "contact_phone", "employer_phone", "device_id",
@@ -131,6 +133,13 @@ def test_worker_processes_do_not_change_the_output(tmp_path: Path) -> None:
     generate_portfolio(tmp_path / "one", 11_000, 3, workers=1)
     generate_portfolio(tmp_path / "two", 11_000, 3, workers=2)
     assert files(tmp_path / "one") == files(tmp_path / "two")
+
+
+def test_rewriting_a_folder_in_another_format_leaves_one_export(tmp_path: Path) -> None:
+    generate_portfolio(tmp_path, 200, 1, fmt="jsonl")
+    generate_portfolio(tmp_path, 200, 1, fmt="csv")
+    tables = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert tables == sorted(f"{t.name}.csv" for t in TABLES)
 
 
 def test_rejects_unknown_format_and_empty_portfolio(tmp_path: Path) -> None:
@@ -244,23 +253,27 @@ def test_employer_names_vary_in_how_they_are_typed(portfolio: Portfolio) -> None
     assert len(sf) >= 2  # one employer, several spellings
 
 
+def expected_price(app: dict[str, str]) -> float:
+    """The model's usual price at the age its VIN's model-year letter says."""
+    model_year = 2010 + "ABCDEFGHJKLMNPRSTVWXY123456789".index(app["vehicle_vin"][9])
+    age = max(0, int(app["submitted_at"][:4]) - model_year)
+    return usual_price(MODELS[app["vehicle_model"]], age)
+
+
 def test_loans_are_consistent(portfolio: Portfolio) -> None:
-    usual = {m.name: m.usual_price for m in VEHICLE_MODELS}
     for app in portfolio.applications.values():
         price, amount = float(app["vehicle_price"]), float(app["loan_amount"])
         assert int(app["term_months"]) in (12, 24, 36, 48, 60)
         assert amount > 0 and float(app["monthly_income"]) > 0
+        if portfolio.truth[app["application_id"]]["is_fraud"] == "false":
+            # Honest prices stay within 10% of the usual one for the model and its age.
+            assert 0.89 <= price / expected_price(app) <= 1.11, app["application_id"]
         if app["product"] == "refinance":
             assert not app["down_payment"] and amount < price
             continue
         down = float(app["down_payment"])
         assert down + amount == pytest.approx(price)
         assert 0.14 <= down / price <= 0.51, app["application_id"]
-        if (
-            app["product"] in ("new_car", "lease")
-            and portfolio.truth[app["application_id"]]["is_fraud"] == "false"
-        ):
-            assert 0.89 <= price / usual[app["vehicle_model"]] <= 1.11
 
 
 def test_submissions_fall_in_the_two_years_before_the_export_date(portfolio: Portfolio) -> None:
@@ -269,6 +282,34 @@ def test_submissions_fall_in_the_two_years_before_the_export_date(portfolio: Por
     times = [datetime.fromisoformat(a["submitted_at"]) for a in portfolio.applications.values()]
     assert all(start <= t < end for t in times)
     assert max(times) - min(times) > timedelta(days=650)
+
+
+def test_export_date_moves_the_window(tmp_path: Path) -> None:
+    as_of = date(2025, 6, 30)
+    out = load(generate_portfolio(tmp_path, 500, 2, as_of=as_of))
+    export = datetime.combine(as_of, datetime.min.time())
+    times = [datetime.fromisoformat(a["submitted_at"]) for a in out.applications.values()]
+    assert all(export - timedelta(days=731) <= t < export for t in times)
+    assert all(date.fromisoformat(r["due_date"]) < as_of for r in out.repayments if r["paid_date"])
+
+
+def test_id_registry_renumbers_ids_an_earlier_chunk_holds() -> None:
+    registry = IdRegistry(Rng(1))
+    first = ["11010119900101123X", "310101198505050021"]
+    assert registry.claim(first) == {}
+    replacements = registry.claim(["11010119900101123X", "120101197001010015"])
+    assert list(replacements) == ["11010119900101123X"]
+    new = replacements["11010119900101123X"]
+    assert ric.is_valid(new) and new != "11010119900101123X"
+    assert new[:14] == "11010119900101" and int(new[16]) % 2 == 1  # same county, birth, sex
+    # Every row of the later chunk holding the taken ID gets the same new one.
+    column = APPLICATIONS.column_names.index("applicant_id_number")
+    width = len(APPLICATIONS.column_names)
+    rows = [tuple(number if i == column else "" for i in range(width)) for number in (
+        "310101198505050021", "310101198505050021", "44030519921212002x")]  # fmt: skip
+    fixed = _reconcile_ids(rows, registry)
+    assert fixed[0][column] == fixed[1][column] != "310101198505050021"
+    assert ric.is_valid(str(fixed[0][column])) and fixed[2][column] == "44030519921212002x"
 
 
 # --- truth -----------------------------------------------------------------------------
@@ -284,6 +325,10 @@ def test_truth_covers_every_application_once(portfolio: Portfolio) -> None:
             group = portfolio.groups[t["group_id"]]
             assert group["group_kind"] == t["group_kind"]
     assert {g: int(r["size"]) for g, r in portfolio.groups.items()} == dict(sizes)
+    for t in portfolio.truth.values():
+        group_fraud = portfolio.groups[t["group_id"]]["is_fraud"] if t["group_id"] else "false"
+        # Only an identity-theft victim's own application is honest inside a fraud group.
+        assert t["is_fraud"] == group_fraud or t["pattern"] == "victim_genuine", t
     assert {g["group_kind"] for g in portfolio.groups.values()} == FRAUD_KINDS | HONEST_KINDS
 
 
@@ -365,14 +410,12 @@ def test_fake_employer_phone_is_a_members_mobile(portfolio: Portfolio) -> None:
 
 
 def test_dealer_cashout_inflates_prices_and_reuses_vins(portfolio: Portfolio) -> None:
-    usual = {m.name: m.usual_price for m in VEHICLE_MODELS}
     for apps in portfolio.members("dealer_cashout").values():
         assert len({(a["dealer_id"], a["sales_agent_id"]) for a in apps}) == 1
         assert max(Counter(a["vehicle_vin"] for a in apps).values()) == 2
         assert max(Counter(a["bank_account"].replace(" ", "") for a in apps).values()) >= 2
         for a in apps:
-            if a["product"] == "new_car":
-                assert float(a["vehicle_price"]) / usual[a["vehicle_model"]] >= 1.2 * 0.9
+            assert 1.2 * 0.89 <= float(a["vehicle_price"]) / expected_price(a) <= 1.5 * 1.11
             assert float(a["down_payment"]) / float(a["vehicle_price"]) <= 0.19
 
 

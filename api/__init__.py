@@ -1,0 +1,1 @@
+"""The underwriter and investigator API (FastAPI): the only door to the data."""

@@ -1,0 +1,64 @@
+"""The injected dependencies, defined once: settings, query runner, pseudonymiser, the
+current user and the permission each route needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.problems import ApiProblem
+from api.roles import Permission, allowed
+from api.security import AuthError, User, read_token
+from fraudgraph.settings import Settings
+from graph.privacy import Pseudonymiser
+from graph.runner import QueryRunner
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_runner(request: Request) -> QueryRunner:
+    return request.app.state.runner  # type: ignore[no-any-return]
+
+
+def get_pseudo(request: Request) -> Pseudonymiser:
+    return request.app.state.pseudo  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
+PseudoDep = Annotated[Pseudonymiser, Depends(get_pseudo)]
+
+
+def get_current_user(settings: SettingsDep,
+                     token: Annotated[str | None, Depends(_bearer)]) -> User:
+    if not token:
+        raise ApiProblem(401, "Not authenticated", "send a bearer token from /v1/auth/token",
+                         {"WWW-Authenticate": "Bearer"})
+    try:
+        return read_token(token, settings.jwt_secret.get_secret_value())
+    except AuthError as exc:
+        raise ApiProblem(401, "Not authenticated", str(exc),
+                         {"WWW-Authenticate": "Bearer"}) from None
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require(permission: Permission) -> Callable[[User], User]:
+    """A dependency that lets the request through only if the user's role allows it."""
+
+    def check(user: CurrentUser) -> User:
+        if not allowed(user.role, permission):
+            raise ApiProblem(403, "Forbidden",
+                             f"role {user.role.value!r} may not {permission.value}")
+        return user
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return check

@@ -1,0 +1,77 @@
+"""Request and response models of the API. Responses carry masked values only; a clear
+value appears only in ``RevealedValue``, which the reveal route audits."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from graph.schema import LINKS
+
+#: The kinds an entity can be looked up by: every identifier kind, plus lender ids.
+IDENTIFIER_KIND_NAMES = tuple(dict.fromkeys(link.kind.name for link in LINKS))
+LOOKUP_KINDS = (*IDENTIFIER_KIND_NAMES, "dealer", "sales_agent", "application")
+LookupKind = Literal[LOOKUP_KINDS]  # type: ignore[valid-type]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    neo4j: Literal["up", "down"]
+    version: str
+
+
+class LookupRequest(BaseModel):
+    kind: LookupKind = Field(description="What the value is")
+    value: str = Field(min_length=1, max_length=200,
+                       description="As typed: normalised and hashed as ingest does")
+
+
+class GraphNode(BaseModel):
+    id: str
+    label: str
+    caption: str
+    props: dict[str, Any]
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    type: str
+
+
+class GraphView(BaseModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool = False
+
+
+class LinkedApplication(BaseModel):
+    application_id: str
+    relationship: str
+    submitted_at: str | None
+    dealer_id: str | None
+    status: str | None
+
+
+class EntityView(BaseModel):
+    node: GraphNode
+    applications: list[LinkedApplication]
+
+
+class RevealRequest(BaseModel):
+    node: str = Field(description="Node reference 'Label:key'")
+    reason: str = Field(min_length=5, max_length=500, description="Why the clear value is "
+                        "needed; kept in the audit log")
+
+
+class RevealedValue(BaseModel):
+    node: str
+    value: str
+    audit_event: str

@@ -1,0 +1,83 @@
+"""Every role against every endpoint, tokens, and the sign-in flow."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from api.main import ROUTERS
+from api.roles import ROLE_PERMISSIONS, Permission, Role
+from api.security import add_user
+from graph.runner import QueryRunner
+from tests.api.conftest import auth
+
+
+def _api_routes() -> list[APIRoute]:
+    return [route for router in ROUTERS for route in router.routes
+            if isinstance(route, APIRoute)]
+
+
+def _protected_routes(client: TestClient) -> list[tuple[str, str, Permission]]:
+    out = []
+    for route in _api_routes():
+        for dep in route.dependant.dependencies:
+            permission = getattr(dep.call, "permission", None)
+            if permission is not None:
+                for method in route.methods:
+                    out.append((method, route.path, permission))
+    return out
+
+
+def test_every_route_but_health_and_sign_in_needs_a_permission(client: TestClient) -> None:
+    protected = {path for _, path, _ in _protected_routes(client)}
+    public = {route.path for route in _api_routes()} - protected
+    assert public == {"/health", "/v1/auth/token"}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_gets_exactly_its_permissions(client: TestClient, role: Role) -> None:
+    routes = _protected_routes(client)
+    assert routes
+    for method, path, permission in routes:
+        url = path.replace("{", "").replace("}", "")
+        response = client.request(method, url, headers=auth(role))
+        if permission in ROLE_PERMISSIONS[role]:
+            assert response.status_code != 403, (role, method, path)
+        else:
+            assert response.status_code == 403, (role, method, path)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert permission.value in response.json()["detail"]
+
+
+def test_without_or_with_a_forged_token_is_401(client: TestClient) -> None:
+    for method, path, _ in _protected_routes(client):
+        assert client.request(method, path).status_code == 401
+        forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.bad"}
+        response = client.request(method, path, headers=forged)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_roles_fit_the_work() -> None:
+    assert Permission.REVEAL_PII not in ROLE_PERMISSIONS[Role.UNDERWRITER]
+    assert Permission.REVEAL_PII not in ROLE_PERMISSIONS[Role.ANALYST]
+    assert Permission.READ_AUDIT in ROLE_PERMISSIONS[Role.ADMIN]
+    assert Permission.READ_AUDIT not in ROLE_PERMISSIONS[Role.INVESTIGATOR]
+    assert Permission.SUBMIT_APPLICATION in ROLE_PERMISSIONS[Role.UNDERWRITER]
+
+
+def test_sign_in_gives_a_token_that_works(client: TestClient, runner: QueryRunner) -> None:
+    add_user(runner, "li.na", "correct horse battery", Role.INVESTIGATOR)
+    wrong = client.post("/v1/auth/token", data={"username": "li.na", "password": "nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    unknown = client.post("/v1/auth/token", data={"username": "who", "password": "x" * 12})
+    assert unknown.status_code == 401
+    ok = client.post("/v1/auth/token",
+                     data={"username": "li.na", "password": "correct horse battery"})
+    assert ok.status_code == 200 and ok.json()["role"] == "investigator"
+    token = ok.json()["access_token"]
+    response = client.get("/v1/graph/neighbourhood", params={"node": "Dealer:nowhere"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404  # authenticated and allowed; the node is missing

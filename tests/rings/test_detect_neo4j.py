@@ -1,0 +1,115 @@
+"""Detection, write-back, incremental scoring and exports on small hand-built graphs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from graph.privacy import Pseudonymiser
+from graph.runner import Query, QueryRunner
+from ingest.pipeline import ingest_folder
+from rings.config import RingConfig
+from rings.detect import run_detection
+from rings.incremental import score_application
+from rings.runs import memberships
+from tests.utils import application_row, write_table
+from tests.utils import export as write_export
+
+CONFIG = RingConfig(hub_cap=6)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+RING_NODES = Query("test.rings", "MATCH (g:Ring)-[:DETECTED_IN]->(d:DetectionRun) "
+                                 "RETURN g.ring_id AS ring_id, g.run_id AS run_id, g.size AS size, "
+                                 "g.first_seen AS first_seen, d.run_id AS detected_in "
+                                 "ORDER BY g.last_seen")
+MEMBERS = Query("test.members", "MATCH (a:Application)-[m:MEMBER_OF]->(g:Ring) "
+                                "RETURN a.application_id AS app, m.run_id AS run_id, "
+                                "g.ring_id AS ring_id ORDER BY app")
+
+
+def ring_rows() -> list[dict[str, str]]:
+    """APP1-4: a ring on one device and two payout accounts; APP5-6 share a home only;
+    APP7-10 share nothing but the showroom IP (a hub at hub_cap=6) with everyone."""
+    rows = []
+    for n in range(1, 11):
+        overrides = {"ip_address": "10.9.9.9"}
+        if n <= 4:
+            overrides |= {"device_id": "ring-device",
+                          "bank_account": "6222000011112222" if n <= 2 else "6222000033334444",
+                          "submitted_at": f"2026-03-0{n}T10:00:00"}
+        if n in (5, 6):
+            overrides["home_address"] = "上海市黄浦区人民路1号"
+        rows.append(application_row(n, **overrides))
+    return rows
+
+
+def load(rows: list[dict[str, str]], runner: QueryRunner, pseudo: Pseudonymiser,
+         folder: Path, labels: list[dict[str, str]] | None = None) -> None:
+    write_export(folder, rows)
+    if labels:
+        write_table(folder, "labels", labels)
+    ingest_folder(folder, runner, pseudo, folder.parent / "reports")
+
+
+@pytest.fixture
+def ring_graph(runner: QueryRunner, pseudo: Pseudonymiser, tmp_path: Path) -> QueryRunner:
+    labels = [{"application_id": "APP000001", "label": "fraud", "source": "investigation",
+               "labeled_at": "2026-06-01T10:00:00"}]
+    load(ring_rows(), runner, pseudo, tmp_path / "export", labels)
+    return runner
+
+
+def test_detect_writes_rings_members_and_the_run(ring_graph: QueryRunner) -> None:
+    result = run_detection(ring_graph, CONFIG, now=NOW)
+    [ring] = ring_graph.read(RING_NODES)
+    assert ring["size"] == 4 and ring["detected_in"] == result.run_id == ring["run_id"]
+    members = ring_graph.read(MEMBERS)
+    assert [m["app"] for m in members] == ["APP000001", "APP000002", "APP000003", "APP000004"]
+    assert {m["run_id"] for m in members} == {result.run_id}
+    # The showroom IP and the factory's shared switchboard: kept as weak evidence.
+    assert result.counts["hub_identifiers_not_expanded"] == 2
+    assert any("hub identifiers" in r for r in result.rings[0].reason_texts)
+    assert "KNOWN_FRAUD" in result.rings[0].reason_codes
+
+
+def test_a_second_run_keeps_the_ring_id_and_shows_how_it_grew(
+        ring_graph: QueryRunner, pseudo: Pseudonymiser, tmp_path: Path) -> None:
+    first = run_detection(ring_graph, CONFIG, now=NOW)
+    load([application_row(11, device_id="ring-device")], ring_graph, pseudo, tmp_path / "more")
+    second = run_detection(ring_graph, CONFIG, now=NOW + timedelta(days=1))
+    rings = ring_graph.read(RING_NODES)
+    assert [(r["run_id"], r["size"]) for r in rings] == [(first.run_id, 4), (second.run_id, 5)]
+    assert rings[0]["ring_id"] == rings[1]["ring_id"]
+    assert rings[0]["first_seen"] == rings[1]["first_seen"]  # appeared in the first run
+    _, by_ring, _ = memberships(ring_graph, first.run_id)
+    assert list(by_ring.values()) == [["APP000001", "APP000002", "APP000003", "APP000004"]]
+
+
+def test_incremental_scoring_joins_bridges_starts_or_leaves_alone(
+        ring_graph: QueryRunner, pseudo: Pseudonymiser, tmp_path: Path) -> None:
+    extra = [application_row(20 + n, **o) for n, o in enumerate([
+        {"device_id": "other-device"}, {"device_id": "other-device"},
+        {"device_id": "other-device"}])]
+    load(extra, ring_graph, pseudo, tmp_path / "extra")
+    run = run_detection(ring_graph, CONFIG, now=NOW)
+    ring_ids = {tuple(sorted(str(run.graph.apps.ids[m]) for m in r.members)): rid
+                for r, rid in zip(run.rings, run.ring_ids, strict=True)}
+    assert len(ring_ids) == 2
+    newcomers = [application_row(30, device_id="ring-device"),
+                 application_row(31, bank_account="6222000011112222", device_id="other-device"),
+                 application_row(32, home_address="上海市黄浦区人民路1号"),
+                 application_row(33)]
+    load(newcomers, ring_graph, pseudo, tmp_path / "new")
+    joins = score_application(ring_graph, "APP000030", CONFIG)
+    assert joins.action == "joins" and joins.run_id == run.run_id
+    assert joins.ring_ids == [ring_ids[("APP000001", "APP000002", "APP000003", "APP000004")]]
+    assert joins.ring_score > 0 and joins.reasons
+    bridges = score_application(ring_graph, "APP000031", CONFIG)
+    assert bridges.action == "bridges" and len(bridges.ring_ids) == 2
+    starts = score_application(ring_graph, "APP000032", CONFIG)  # with APP5 and APP6
+    assert starts.action == "new_ring"
+    assert starts.strong_neighbours == ["APP000005", "APP000006"]
+    alone = score_application(ring_graph, "APP000033", CONFIG)
+    assert alone.action == "none" and alone.ring_ids == []
