@@ -26,7 +26,7 @@ from graph import server
 from graph.privacy import Pseudonymiser, new_key
 from graph.runner import QueryRunner
 from lifecycle.replay import replay
-from lifecycle.scorers import default_scorers
+from lifecycle.scorers import default_scorers, ring_detector
 from synthetic import generate_portfolio
 
 PASSWORD = "fraudgraph-replay-password"
@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--export", type=Path, default=None)
     parser.add_argument("--port", type=int, default=7700)
     parser.add_argument("--scorers", action="store_true")
+    parser.add_argument("--detect-every", type=int, default=0,
+                        help="with --scorers: run full ring detection after the preload and "
+                             "every N submissions (0: never)")
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--keep-server", action="store_true")
     args = parser.parse_args()
@@ -63,7 +66,10 @@ def main() -> None:
             shutil.rmtree(run_dir, ignore_errors=True)
             report = replay(runner, pseudo, export, run_dir, preload=args.preload,
                             scorers=default_scorers(settings) if args.scorers else (),
-                            wipe=True, limit=args.limit)
+                            wipe=True, limit=args.limit,
+                            detector=ring_detector(settings)
+                            if args.scorers and args.detect_every else None,
+                            detect_every=args.detect_every or 1000)
     finally:
         if not args.keep_server:
             server.stop(settings)

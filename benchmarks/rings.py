@@ -30,8 +30,9 @@ from graph.runner import Query, QueryRunner
 from ingest.pipeline import ingest_folder
 from rings.communities import bare_leiden
 from rings.config import load_config
-from rings.detect import peak_rss_mb, run_detection
+from rings.detect import detect_in_memory, peak_rss_mb, run_detection
 from rings.evaluate import evaluate, read_truth, rings_from_membership
+from rings.graphdata import Applications, IdentityGraph, Links
 from rings.incremental import score_application
 from synthetic import generate_portfolio
 
@@ -78,6 +79,35 @@ def incremental_ms(runner: QueryRunner, app_ids: list[str], config, count: int, 
             "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2), "actions": actions}
 
 
+def tile(graph: IdentityGraph, copies: int) -> IdentityGraph:
+    """``copies`` disjoint copies of ``graph``: a larger portfolio of the same structure
+    (more dealers, more rings), for timing the in-memory steps beyond what fits a load."""
+    n, m = graph.n_apps, graph.n_identifiers
+    a = graph.apps
+    apps = Applications(
+        ids=np.concatenate([a.ids + f"#{c}" for c in range(copies)]),
+        **{name: np.tile(getattr(a, name), copies) for name in (
+            "submitted", "dealer", "agent", "loan_amount", "vehicle_price", "vehicle_model",
+            "label", "fpd")})
+    links = Links(app=np.concatenate([graph.links.app + c * n for c in range(copies)]),
+                  ident=np.concatenate([graph.links.ident + c * m for c in range(copies)]),
+                  rel=np.tile(graph.links.rel, copies), mobile=np.tile(graph.links.mobile, copies))
+    return IdentityGraph(apps, links, m * copies)
+
+
+def in_memory_at_scale(graph: IdentityGraph, config, copies: int) -> dict:  # type: ignore
+    """Projection, communities, scoring and the bare-Leiden reference on a tiled graph."""
+    big = tile(graph, copies)
+    timings: dict[str, float] = {}
+    projection, _, rings = detect_in_memory(big, config, timings)
+    started = time.perf_counter()
+    bare_leiden(projection, config)
+    return {"applications": big.n_apps, "links": len(big.links), "pairs": projection.n_edges,
+            "rings": len(rings), "steps_s": timings,
+            "bare_leiden_reference_s": round(time.perf_counter() - started, 3),
+            "peak_rss_mb": round(peak_rss_mb())}
+
+
 def run_seed(args: argparse.Namespace, seed: int) -> dict:
     settings = get_settings()
     config = load_config(args.config or settings.ring_config_file)
@@ -102,6 +132,8 @@ def run_seed(args: argparse.Namespace, seed: int) -> dict:
         ids = [str(a) for a in result.graph.apps.ids]
         if not args.quality_only:
             out["incremental"] = incremental_ms(runner, ids, config, args.incremental, seed)
+        if args.tile > 1:
+            out["tiled"] = in_memory_at_scale(result.graph, config, args.tile)
     truth = read_truth(folder)
     rings = {rid: [ids[m] for m in ring.members]
              for rid, ring in zip(result.ring_ids, result.rings, strict=True)}
@@ -130,6 +162,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="detect on what is loaded already (skip generate and load)")
     parser.add_argument("--quality-only", action="store_true")
+    parser.add_argument("--tile", type=int, default=1,
+                        help="also time the in-memory steps on this many copies of the graph")
     args = parser.parse_args()
     configure("WARNING")  # keep stdout to the JSON lines
     server.start(get_settings())

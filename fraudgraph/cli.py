@@ -24,7 +24,7 @@ console = Console()
 
 # Packages that add their own commands: each has a `cli.py` with `register(app)`, whose
 # commands import their heavy dependencies (igraph, torch) only when they run.
-_COMMAND_MODULES = ("rings.cli", "gnn.cli", "lifecycle.cli")
+_COMMAND_MODULES = ("rings.cli", "gnn.cli", "lifecycle.cli", "api.cli")
 
 
 @app.callback()

@@ -57,7 +57,8 @@ def run_demo(settings: Settings, console: Console, *, applications: int, seed: i
         nodes, rels = graph_counts(runner)
         table = Table("label", "nodes", title="What the graph holds")
         for label, count in nodes.items():
-            table.add_row(label, f"{count:,}")
+            if count:
+                table.add_row(label, f"{count:,}")
         console.print(table)
         console.print(f"relationships: {sum(rels.values()):,} "
                       + ", ".join(f"{k} {v:,}" for k, v in rels.items()))
@@ -68,5 +69,5 @@ def run_demo(settings: Settings, console: Console, *, applications: int, seed: i
         console.print(shared)
     console.print(f"\nNeo4j answers at {settings.bolt_uri} (user {settings.neo4j_user}, "
                   f"password in var/fraudgraph.env). A query to try, in cypher-shell or the "
-                  f"Python driver:\n\n{TRY_QUERY}\n")
+                  f"Python driver:\n\n{TRY_QUERY}\n", markup=False, highlight=False)
     return 0

@@ -7,6 +7,12 @@ for each application and each kind of link, the linked node's degree, and how ma
 only** (validation and test labels never leak in); over all identifiers, the neighbours'
 count, fraud count and mean loan amount; and two hops out, the fraud count of the
 neighbours' neighbours.
+
+Label counts are point-in-time: an application only counts the neighbours' train labels
+that were known (``labeled_ts``) before it was submitted. Without that, a train
+application sees its ring-mates' labels from the same period while a test application
+(newer) sees none, and the trees learn a feature that is absent at test time (measured:
+test AP 0.65 with plain counts against 0.84 for own features alone).
 """
 
 from __future__ import annotations
@@ -24,61 +30,92 @@ from graph.schema import IDENTIFIER_RELS
 SHARED_RELS: tuple[str, ...] = tuple(rel.value for rel in IDENTIFIER_RELS)
 
 
+def _known_before(event_app: np.ndarray, event_node: np.ndarray, query_app: np.ndarray,
+                  query_node: np.ndarray, ts: np.ndarray, event_ts: np.ndarray,
+                  value: np.ndarray) -> np.ndarray:
+    """For each query link (application, node): the sum of ``value`` over the node's
+    applications (from the event links) whose event time is before the querying
+    application's submission time. ``event_ts`` is NaN where there is no event."""
+    has = ~np.isnan(event_ts[event_app]) & (value[event_app] != 0)
+    e_node = event_node[has].astype(float)
+    e_time = event_ts[event_app[has]]
+    e_val = value[event_app[has]]
+    if len(e_node) == 0 or len(query_app) == 0:
+        return np.zeros(len(query_app))
+    # One sorted composite key: the node number, plus the time scaled into [0, 0.5).
+    q_time = ts[query_app]
+    lo = float(min(e_time.min(), q_time.min()))
+    span = float(max(e_time.max(), q_time.max())) - lo + 1.0
+    key = e_node + (e_time - lo) / span * 0.5
+    order = np.argsort(key, kind="stable")
+    key, e_val = key[order], e_val[order]
+    cum = np.concatenate([[0.0], np.cumsum(e_val)])
+    q_node = query_node.astype(float)
+    start = np.searchsorted(key, q_node, side="left")
+    end = np.searchsorted(key, q_node + (q_time - lo) / span * 0.5, side="left")
+    return cum[end] - cum[start]
+
+
 def neighbour_aggregates(pg: PortfolioGraph, train_mask: np.ndarray) -> tuple[np.ndarray,
                                                                                list[str]]:
     """One- and two-hop aggregates per application, using train labels only."""
     n_apps = len(pg.apps)
     y = pg.y.astype(float)
+    ts = pg.apps["ts"].to_numpy(dtype=float)
+    labeled = pg.apps["labeled_ts"].to_numpy(dtype=float)
+    # Train labels only, each known from its labelled_at (or submission) time on.
+    event_ts = np.where(train_mask, np.where(np.isnan(labeled), ts, labeled), np.nan)
     fraud = np.where(train_mask, y, 0.0)
     known = train_mask.astype(float)
     loan = pg.apps["loan_amount"].astype(float).fillna(0.0).to_numpy()
     columns: list[np.ndarray] = []
     names: list[str] = []
-    # Node-level sums per end label (the Phone label is shared by three rels).
+    # Node-level sums and links per end label (the Phone label is shared by three rels).
     node_sums: dict[str, dict[str, np.ndarray]] = {}
+    label_links: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for label in {lb.value for lb in GRAPH_RELS.values()}:
         rels = [r.value for r, lb in GRAPH_RELS.items() if lb.value == label]
         size = len(pg.node_keys[label])
-        sums = {k: np.zeros(size) for k in ("deg", "fraud", "known", "loan")}
+        sums = {k: np.zeros(size) for k in ("deg", "loan")}
         for rel in rels:
             a, n = pg.links[rel]
             np.add.at(sums["deg"], n, 1.0)
-            np.add.at(sums["fraud"], n, fraud[a])
-            np.add.at(sums["known"], n, known[a])
             np.add.at(sums["loan"], n, loan[a])
         node_sums[label] = sums
+        label_links[label] = (np.concatenate([pg.links[r][0] for r in rels]),
+                              np.concatenate([pg.links[r][1] for r in rels]))
     hop1_count = np.zeros(n_apps)
     hop1_fraud = np.zeros(n_apps)
     hop1_loan = np.zeros(n_apps)
     for rel, label in GRAPH_RELS.items():
         a, n = pg.links[rel.value]
         sums = node_sums[label.value]
+        ev_a, ev_n = label_links[label.value]
         deg = np.zeros(n_apps)
         other_fraud = np.zeros(n_apps)
         other_known = np.zeros(n_apps)
         deg[a] = sums["deg"][n]
-        other_fraud[a] = sums["fraud"][n] - fraud[a]
-        other_known[a] = sums["known"][n] - known[a]
+        other_fraud[a] = _known_before(ev_a, ev_n, a, n, ts, event_ts, fraud)
+        other_known[a] = _known_before(ev_a, ev_n, a, n, ts, event_ts, known)
         columns += [np.log1p(deg), other_fraud, other_known, other_fraud / (other_known + 1)]
         names += [f"{rel.value.lower()}_{k}" for k in ("log_degree", "train_fraud",
                                                        "train_labelled", "train_fraud_share")]
         if rel.value in SHARED_RELS:
             np.add.at(hop1_count, a, sums["deg"][n] - 1)
-            np.add.at(hop1_fraud, a, sums["fraud"][n] - fraud[a])
+            np.add.at(hop1_fraud, a, other_fraud[a])
             np.add.at(hop1_loan, a, sums["loan"][n] - loan[a])
-    # Two hops: the one-hop fraud counts of the applications sharing an identifier.
+    # Two hops: the one-hop fraud counts of the applications sharing an identifier that
+    # were submitted earlier (so still point-in-time), and the two-hop neighbour count.
     hop2_fraud = np.zeros(n_apps)
     hop2_count = np.zeros(n_apps)
     for rel, label in GRAPH_RELS.items():
         if rel.value not in SHARED_RELS:
             continue
         a, n = pg.links[rel.value]
-        size = len(pg.node_keys[label.value])
-        f_node = np.zeros(size)
-        c_node = np.zeros(size)
-        np.add.at(f_node, n, hop1_fraud[a])
-        np.add.at(c_node, n, hop1_count[a])
-        np.add.at(hop2_fraud, a, f_node[n] - hop1_fraud[a])
+        ev_a, ev_n = label_links[label.value]
+        c_node = np.zeros(len(pg.node_keys[label.value]))
+        np.add.at(c_node, ev_n, hop1_count[ev_a])
+        np.add.at(hop2_fraud, a, _known_before(ev_a, ev_n, a, n, ts, ts, hop1_fraud))
         np.add.at(hop2_count, a, c_node[n] - hop1_count[a])
     columns += [np.log1p(hop1_count), hop1_fraud, hop1_loan / np.maximum(hop1_count, 1),
                 np.log1p(np.maximum(hop2_count, 0)), hop2_fraud]

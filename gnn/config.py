@@ -10,6 +10,11 @@ from pydantic import BaseModel, Field
 class ModelConfig(BaseModel):
     """Shape of the heterogeneous GraphSAGE network."""
 
+    #: ``sage``: GraphSAGE per edge type (root weight, mean+max); ``rgcn``: R-GCN style,
+    #: one GraphConv per edge type with mean aggregation; ``hgt``: heterogeneous graph
+    #: transformer. Measured side by side in gnn/README.md; ``sage`` is the default.
+    conv: Literal["sage", "rgcn", "hgt"] = "sage"
+    heads: int = Field(2, ge=1)
     hidden: int = Field(64, ge=4)
     num_layers: int = Field(2, ge=1, le=4)
     #: Neighbour aggregations, concatenated: max keeps a single fraudulent neighbour

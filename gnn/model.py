@@ -16,10 +16,26 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import HeteroConv, SAGEConv
+from torch_geometric.nn import GraphConv, HeteroConv, HGTConv, SAGEConv
 from torch_geometric.typing import EdgeType, NodeType
 
 from gnn.config import ModelConfig
+
+
+def _conv(config: ModelConfig, node_types: list[NodeType],
+          edge_types: list[EdgeType]) -> nn.Module:
+    """One heterogeneous layer of the configured kind, ``hidden`` -> ``hidden``."""
+    hidden = config.hidden
+    if config.conv == "hgt":
+        return HGTConv(hidden, hidden, (node_types, edge_types), heads=config.heads)
+    if config.conv == "rgcn":
+        return HeteroConv({et: GraphConv((hidden, hidden), hidden, aggr="mean")
+                           for et in edge_types}, aggr="sum")
+    return HeteroConv(
+        {et: SAGEConv((hidden, hidden), hidden, aggr=list(config.aggr), root_weight=True)
+         for et in edge_types},
+        aggr="sum",
+    )
 
 
 class HeteroSage(nn.Module):
@@ -33,13 +49,7 @@ class HeteroSage(nn.Module):
         hidden = config.hidden
         self.inputs = nn.ModuleDict({t: nn.Linear(d, hidden) for t, d in in_dims.items()})
         self.convs = nn.ModuleList(
-            HeteroConv(
-                {et: SAGEConv((hidden, hidden), hidden, aggr=list(config.aggr), root_weight=True)
-                 for et in edge_types},
-                aggr="sum",
-            )
-            for _ in range(config.num_layers)
-        )
+            _conv(config, list(in_dims), edge_types) for _ in range(config.num_layers))
         self.norms = nn.ModuleList(
             nn.ModuleDict({t: nn.LayerNorm(hidden) for t in in_dims})
             for _ in range(config.num_layers)
@@ -60,9 +70,10 @@ class HeteroSage(nn.Module):
         for i, (conv, norms) in enumerate(zip(self.convs, self.norms, strict=True)):
             last = i == len(self.convs) - 1
             new = conv(h, last_edges if last else edge_index_dict)
-            # A node type that receives no edge type keeps its representation.
-            h = {t: self.dropout(torch.relu(norms[t](new[t]))) if t in new else h[t]
-                 for t in h}
+            # A node type that receives no edge type keeps its representation (HGT returns
+            # None for it).
+            h = {t: self.dropout(torch.relu(norms[t](new[t])))
+                 if new.get(t) is not None else h[t] for t in h}
             out.append(h)
         return out
 

@@ -17,6 +17,7 @@ servicing_app = typer.Typer(help="Loan servicing: stages and collection.", no_ar
 cases_app = typer.Typer(help="Review cases.", no_args_is_help=True)
 watchlist_app = typer.Typer(help="The watchlist (blacklist).", no_args_is_help=True)
 approvals_app = typer.Typer(help="Four-eyes approvals.", no_args_is_help=True)
+policy_app = typer.Typer(help="The decision policy.", no_args_is_help=True)
 
 
 @contextmanager
@@ -186,6 +187,32 @@ def approvals_reject(approval_id: str, by: Annotated[str, typer.Option()]) -> No
     _print(result.model_dump(mode="json", exclude={"params"}))
 
 
+@policy_app.command("show")
+@_guard
+def policy_show() -> None:
+    """The active decision policy (graph, else FRAUDGRAPH_POLICY_PATH, else default)."""
+    from lifecycle.policy_store import active_policy
+
+    with _context(with_scorers=False) as ctx:
+        _print(active_policy(ctx.runner, ctx.policy_file).model_dump(mode="json"))
+
+
+@policy_app.command("propose")
+@_guard
+def policy_propose(policy_file: Path, reason: Annotated[str, typer.Option()],
+                   by: Annotated[str, typer.Option(help="The maker.")]) -> None:
+    """Propose a new policy version (JSON); a second person approves it."""
+    from lifecycle.approvals import Action, request
+    from lifecycle.policy import load_policy
+
+    policy = load_policy(policy_file)
+    with _context(with_scorers=False) as ctx:
+        approval = request(ctx.runner, Action.CHANGE_POLICY,
+                           {"policy": policy.model_dump(mode="json")}, requested_by=by,
+                           reason=reason, at=ctx.clock())
+    console.print(f"pending approval {approval.approval_id} for policy {policy.version}")
+
+
 def portfolio_cmd() -> None:
     """Funnel, tier mix, rates by dealer and agent, delinquency, cut by ring risk."""
     from lifecycle.portfolio import portfolio_figures
@@ -235,6 +262,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cases_app, name="cases")
     app.add_typer(watchlist_app, name="watchlist")
     app.add_typer(approvals_app, name="approvals")
+    app.add_typer(policy_app, name="policy")
     app.command("decide")(_guard(decide_cmd))
     app.command("portfolio")(_guard(portfolio_cmd))
     app.command("replay")(_guard(replay_cmd))

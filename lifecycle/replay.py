@@ -18,7 +18,7 @@ import csv
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class ReplayReport(BaseModel):
     decision_ms_p50: float = 0.0
     decision_ms_p95: float = 0.0
     preload_seconds: float = 0.0
+    ring_detections: int = 0
     replay_seconds: float = 0.0
 
 
@@ -196,8 +197,14 @@ def _iter_progress(rows: list[dict[str, str]], every: int = 500) -> Iterator[
 
 def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: Path, *,
            preload: float = 0.5, scorers: Sequence[Scorer] = (), wipe: bool = False,
-           policy_file: Path | None = None, limit: int | None = None) -> ReplayReport:
-    """Replay ``export`` (a CSV export with ``truth/``) and measure the decision path."""
+           policy_file: Path | None = None, limit: int | None = None,
+           detector: Callable[[QueryRunner, datetime], None] | None = None,
+           detect_every: int = 1000) -> ReplayReport:
+    """Replay ``export`` (a CSV export with ``truth/``) and measure the decision path.
+
+    With a ``detector`` (full ring detection), rings are detected after the preload and
+    again every ``detect_every`` submissions, as a nightly batch would.
+    """
     if not 0.0 <= preload < 1.0:
         raise InvalidInput("preload", f"must be in [0, 1), got {preload}")
     if runner.read(COUNT_APPS)[0]["n"]:
@@ -214,14 +221,20 @@ def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: P
     if n_pre:
         ingest_folder(work_dir / "preload", runner, pseudo, work_dir / "runs",
                       today=cutoff.date())
+    if detector is not None:
+        detector(runner, cutoff)
     preload_s = time.perf_counter() - started
+    detections = 1 if detector is not None else 0
     ctx = Lifecycle(runner=runner, pseudo=pseudo, scorers=list(scorers),
                     policy_file=policy_file)
     decided: list[tuple[str, str, list[str]]] = []
     latencies: list[float] = []
     rejected = 0
     started = time.perf_counter()
-    for _, row in _iter_progress(newer):
+    for i, row in _iter_progress(newer):
+        if detector is not None and i > 1 and (i - 1) % detect_every == 0:
+            detector(runner, _when(row["submitted_at"]))
+            detections += 1
         t0 = time.perf_counter()
         try:
             d = submit_application(ctx, row, actor="system:replay",
@@ -240,4 +253,5 @@ def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: P
         rejected_rows=rejected, cutoff=cutoff.isoformat(),
         decision_ms_p50=round(statistics.median(latencies), 1) if latencies else 0.0,
         decision_ms_p95=round(q[18], 1), preload_seconds=round(preload_s, 1),
-        replay_seconds=round(replay_s, 1), **summarise(decided, truth))
+        replay_seconds=round(replay_s, 1), ring_detections=detections,
+        **summarise(decided, truth))

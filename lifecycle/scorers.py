@@ -109,3 +109,17 @@ def gnn_scorer(settings: Settings) -> Scorer:
 
 def default_scorers(settings: Settings) -> list[Scorer]:
     return [ring_scorer(settings=settings), gnn_scorer(settings)]
+
+
+def ring_detector(settings: Settings | None = None) -> Any | None:
+    """``detect(runner, now)`` running issue 3's full ring detection with write-back (for
+    the replay's periodic batch), or ``None`` when the rings package is not there."""
+    module = _module("rings.detect")
+    if module is None or not hasattr(module, "run_detection"):
+        return None
+    config = _ring_config(settings)
+
+    def detect(runner: QueryRunner, now: Any) -> None:
+        module.run_detection(runner, config, now=now)
+
+    return detect

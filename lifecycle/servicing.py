@@ -4,7 +4,7 @@ graph early warning on first-payment defaults inside rings."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -199,7 +199,3 @@ def run_servicing(ctx: Lifecycle, as_of: date, *, actor: str = "system:servicing
     log.info("servicing run", as_of=str(as_of), loans=report.loans,
              transitions=sum(report.transitions.values()), fpd=len(fpds))
     return report
-
-
-def as_datetime(day: date) -> datetime:
-    return start_of(day)

@@ -49,13 +49,6 @@ FUNNEL: tuple[LoanState, ...] = (S.SUBMITTED, S.SCREENED, S.APPROVED, S.CONTRACT
                                  S.DISBURSED)
 
 
-def parse_state(value: str) -> LoanState:
-    try:
-        return LoanState(value)
-    except ValueError:
-        raise IllegalTransition("application", "?", value, value, ()) from None
-
-
 def check_transition(key: str, current: str, target: str) -> LoanState:
     """Return the target state, or raise ``IllegalTransition`` naming what is allowed."""
     try:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from graph.runner import Query, QueryRunner, Transaction
 from graph.schema import Label, Rel
-from lifecycle.errors import NotFound, StaleState
+from lifecycle.errors import InvalidInput, NotFound, StaleState
 from lifecycle.states import check_transition
 
 A = Label.APPLICATION.value
@@ -99,8 +99,6 @@ def transition(runner: QueryRunner, application_id: str, target: str, *, actor: 
                at: datetime, reason: str) -> str:
     """Read the status, check the move, write it; returns the transition id."""
     if not reason.strip():
-        from lifecycle.errors import InvalidInput
-
         raise InvalidInput("reason", "every transition needs a reason")
     with runner.transaction() as tx:
         current = current_status(tx, application_id)

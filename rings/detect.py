@@ -94,30 +94,30 @@ def run_detection(runner: QueryRunner, config: RingConfig, *, write: bool = True
               "flagged": sum(r.score > config.alert_threshold for r in rings)}
     log.info("rings.detected", run_id=run_id, **counts)
     with _step("write_back", timings):
-        ring_ids, first_seen = _assign_ids(runner, graph, rings, config)
+        ring_ids, before = _assign_ids(runner, graph, rings, config)
         if write:
             writeback.write_run(runner, run_id, now, config.model_dump(mode="json"), counts,
-                                ring_rows(graph, rings, ring_ids, now, first_seen))
+                                ring_rows(graph, rings, ring_ids, now, before))
     log.info("rings.timings", run_id=run_id, **timings)
     return DetectionResult(run_id, graph, projection, membership, rings, ring_ids,
                            timings, counts)
 
 
 def _assign_ids(runner: QueryRunner, graph: IdentityGraph, rings: list[RingScore],
-                config: RingConfig) -> tuple[list[str], dict[str, object]]:
-    """Ring ids (continued from the latest run where membership overlaps, else new) and
-    the first-seen time of each continued ring."""
+                config: RingConfig) -> tuple[list[str], dict[str, tuple[object, int]]]:
+    """Ring ids (continued from the latest run where membership overlaps, else new) and,
+    per continued ring, when it was first seen and its size in the previous run."""
     previous = writeback.latest_run(runner)
     old = writeback.previous_rings(runner, previous["run_id"]) if previous else []
     members = [[str(graph.apps.ids[m]) for m in r.members] for r in rings]
     matched = writeback.match_ring_ids(members, old, config.stable_id_jaccard)
-    first_seen = {m.ring_id: m.first_seen for m in matched if m is not None}
-    return [m.ring_id if m else writeback.new_ring_id() for m in matched], first_seen
+    before = {m.ring_id: (m.first_seen, len(m.apps)) for m in matched if m is not None}
+    return [m.ring_id if m else writeback.new_ring_id() for m in matched], before
 
 
 def ring_rows(graph: IdentityGraph, rings: list[RingScore], ring_ids: list[str],
-              now: datetime, first_seen: dict[str, object]) -> list[dict]:
-    """Ring properties as written to Neo4j."""
+              now: datetime, before: dict[str, tuple[object, int]]) -> list[dict]:
+    """Ring properties as written to Neo4j (``previous_size`` 0: a new ring)."""
     rows = []
     for ring, ring_id in zip(rings, ring_ids, strict=True):
         features = ring.features
@@ -125,7 +125,8 @@ def ring_rows(graph: IdentityGraph, rings: list[RingScore], ring_ids: list[str],
             "ring_id": ring_id, "score": ring.score, "size": len(ring.members),
             "reasons": ring.reason_texts, "reason_codes": ring.reason_codes,
             "reason_points": [r.points for r in ring.reasons],
-            "first_seen": first_seen.get(ring_id, now), "last_seen": now,
+            "first_seen": before.get(ring_id, (now, 0))[0], "last_seen": now,
+            "previous_size": before.get(ring_id, (now, 0))[1],
             "method": "components+leiden(modularity)",
             "window_start": datetime.fromtimestamp(int(features["first_seen_at"]), UTC),
             "window_end": datetime.fromtimestamp(int(features["last_seen_at"]), UTC),

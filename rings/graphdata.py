@@ -98,7 +98,15 @@ class IdentityGraph:
         return len(self.apps)
 
     def identifier_degrees(self) -> np.ndarray:
-        """Distinct applications per identifier."""
-        pairs = np.unique(self.links.ident * np.int64(self.n_apps + 1) + self.links.app)
-        return np.bincount(pairs // np.int64(self.n_apps + 1),
-                           minlength=self.n_identifiers).astype(np.int64)
+        """Distinct applications per identifier (computed once, then cached)."""
+        cached = self.meta.get("_degrees")
+        if cached is None:
+            # Sort-based distinct (app, identifier) pairs: a link repeated through two
+            # relationship types counts once.
+            pairs = np.sort(self.links.ident * np.int64(self.n_apps + 1) + self.links.app)
+            if len(pairs):
+                pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+            cached = np.bincount(pairs // np.int64(self.n_apps + 1),
+                                 minlength=self.n_identifiers).astype(np.int64)
+            self.meta["_degrees"] = cached
+        return cached

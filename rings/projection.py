@@ -104,6 +104,9 @@ def _hub_weights(src: np.ndarray, dst: np.ndarray, app: np.ndarray, ident: np.nd
     hub_id[app, slot], hub_val[app, slot] = ident, value
     for lo in range(0, len(src), chunk):
         a, b = src[lo:lo + chunk], dst[lo:lo + chunk]
-        same = (hub_id[a][:, :, None] == hub_id[b][:, None, :]) & (hub_id[a][:, :, None] >= 0)
-        out[lo:lo + chunk] = (same * hub_val[a][:, :, None] * hub_val[b][:, None, :]).sum((1, 2))
+        for i in range(k):  # k*k vector passes beat one (chunk, k, k) temporary
+            ids_a, vals_a = hub_id[a, i], hub_val[a, i]
+            for j in range(k):
+                same = (ids_a == hub_id[b, j]) & (ids_a >= 0)
+                out[lo:lo + chunk] += np.where(same, vals_a * hub_val[b, j], 0.0)
     return out

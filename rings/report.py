@@ -68,7 +68,8 @@ def ring_sections(data: RunData, ring_id: str, concentration: pd.DataFrame | Non
             "Status: candidate (not yet dispositioned). Investigator: ______  "
             "Approver: ______",
             f"First seen {_fmt(ring.get('first_seen'))}; "
-            f"last seen {_fmt(ring.get('last_seen'))}."]),
+            f"last seen {_fmt(ring.get('last_seen'))}; size in the previous run "
+            f"{ring.get('previous_size') or 'n/a (new ring)'}."]),
         Section("Summary", [
             f"Score {ring.get('score')} of 100 (alert threshold {alert_threshold}); "
             f"{len(members)} applications by {ring.get('persons')} applicants at "
@@ -83,7 +84,8 @@ def ring_sections(data: RunData, ring_id: str, concentration: pd.DataFrame | Non
             f"{ring.get('shared_identifiers')} shared identifiers of "
             f"{ring.get('shared_kinds')} kinds, window {ring.get('window_days')} days; "
             f"{shape['components']} component(s); most central: "
-            + ", ".join(f"{n} ({c})" for n, c in shape["central"][:3]) + "."]),
+            + ", ".join(f"{n} ({c})" for n, c in shape["central"][:3]) + ".",
+            _base_rates(data.extra.get("base_rates") or {}, members)]),
         Section("Members (masked)", table=(
             ["application", "applicant", "submitted", "dealer", "agent", "product", "loan",
              "price", "model", "status", "1st unpaid", "label"],
@@ -106,6 +108,19 @@ def ring_sections(data: RunData, ring_id: str, concentration: pd.DataFrame | Non
             "Parameters: " + json.dumps(params, ensure_ascii=False, sort_keys=True)[:1500]]),
     ]
     return sections
+
+
+def _base_rates(base: dict, members: pd.DataFrame) -> str:
+    """The ring's fraud-label and first-payment-default rates against the portfolio's."""
+    if not base.get("applications"):
+        return "Portfolio base rates: not available."
+    fraud = (members["label"] == "fraud").mean()
+    judged = members["first_unpaid"].dropna()
+    ring_fpd = f"{judged.astype(bool).mean():.0%}" if len(judged) else "n/a"
+    base_fpd = f"{base['unpaid'] / base['due']:.1%}" if base.get("due") else "n/a"
+    return (f"Against the portfolio: fraud labels {fraud:.0%} in the ring vs "
+            f"{base['fraud'] / base['applications']:.1%} overall; first-payment default "
+            f"{ring_fpd} vs {base_fpd}.")
 
 
 def _matrix(idents: pd.DataFrame, members: pd.DataFrame) -> Table:

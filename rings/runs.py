@@ -79,6 +79,19 @@ PORTFOLIO_CONCENTRATION = Query(
 )
 
 
+BASE_RATES = Query(
+    "rings.base_rates",
+    f"""
+    MATCH (a:{A})
+    OPTIONAL MATCH (a)-[:{Rel.HAS_INSTALLMENT.value}]->(i:{Label.INSTALLMENT.value})
+      WHERE i.installment_no = 1 AND (i.paid_date IS NOT NULL OR i.due_date <= $cutoff)
+    RETURN count(a) AS applications,
+           sum(CASE WHEN a.label = 'fraud' THEN 1 ELSE 0 END) AS fraud,
+           count(i) AS due, sum(CASE WHEN i.paid_date IS NULL THEN 1 ELSE 0 END) AS unpaid
+    """,
+)
+
+
 class NoDetectionRun(LookupError):
     """No detection run (or not the one asked for) is stored."""
 
@@ -121,7 +134,8 @@ def load_run(runner: QueryRunner, run_id: str | None = None,
                                    "shown", "degree"])
     counts = idents.groupby(["ring_id", "key"])["application_id"].transform("nunique")
     idents = idents[counts >= 2].reset_index(drop=True)
-    return RunData(run, rings, members, idents)
+    base = runner.read(BASE_RATES, cutoff=cutoff)[0] if cutoff else {}
+    return RunData(run, rings, members, idents, {"base_rates": base})
 
 
 def application_scores(runner: QueryRunner, run_id: str | None = None) -> pd.DataFrame:

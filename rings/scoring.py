@@ -132,8 +132,11 @@ def ring_features(graph: IdentityGraph, membership: np.ndarray,
                 & (first["personal"] | (first["persons"] >= 4))]
     f["employer_mobile"] = emp.groupby("ring").size()
     kind_counts = shared.groupby(["ring", "rel"]).size()
-    f["kind_list"] = kind_counts.groupby(level=0).apply(
-        lambda c: ", ".join(f"{LINK_RELS[r].value} x{n}" for (_, r), n in c.items()))
+    kind_text: dict[int, list[str]] = {}
+    for (ring, rel), count in zip(kind_counts.index, kind_counts.to_numpy(), strict=True):
+        kind_text.setdefault(ring, []).append(f"{LINK_RELS[rel].value} x{count}")
+    f["kind_list"] = pd.Series({ring: ", ".join(t) for ring, t in kind_text.items()},
+                               dtype=object)
     return f.fillna({c: 0 for c in ("id_dealers", "kinds", "shared_idents", "pairs",
                                      "payout_reuse", "vin_reuse", "employer_mobile")}
                     ).fillna({"kind_list": ""})

@@ -47,15 +47,19 @@ def investigate(group: Group, as_of: date, rng: random.Random) -> None:
             _maybe_clear(draft, _CLEARED_STRUCTURE, "investigation", as_of, rng)
         return
     (low, high), sources = _DISCOVERY[group.kind]
-    last = max(d.submitted for d in group.drafts)
+    last = max(d.submitted for d in group.drafts if d.is_fraud)
     found = (last + timedelta(days=rng.randint(low, high))).date()
     discovered = found < as_of and rng.random() < _DISCOVERED
     for draft in group.drafts:
         if discovered:
             day = found + timedelta(days=rng.randint(0, 20))
-            if day < as_of and rng.random() < _CONFIRMED:
-                label = "fraud" if draft.is_fraud else "legit"
-                draft.label = Label(label, rng.choice(sources), _office_hours(day, rng))
+            # Confirmed with the group, the victim's own application cleared with it.
+            if draft.submitted.date() < day < as_of and rng.random() < _CONFIRMED:
+                draft.label = (
+                    Label("fraud", rng.choice(sources), _office_hours(day, rng))
+                    if draft.is_fraud
+                    else Label("legit", "investigation", _office_hours(day, rng))
+                )
                 continue
         if draft.is_fraud and draft.disbursed is not None and draft.stop_at == 1:
             day = draft.disbursed + timedelta(days=30 + _CHARGEOFF_DAYS)

@@ -113,3 +113,38 @@ def test_rejected_request_changes_nothing(ctx: Lifecycle) -> None:
     assert rejected.status == "rejected"
     with pytest.raises(FourEyesViolation):
         approvals.approve(ctx, req.approval_id, by="risk3")
+
+
+RING2 = Query(
+    "test.ring_confirm",
+    "CREATE (r:Ring {ring_id: 'RING7', score: 0.5}) WITH r UNWIND $ids AS id "
+    "MATCH (a:Application {application_id: id}) CREATE (a)-[:MEMBER_OF]->(r)",
+)
+RING2_STATE = Query("test.ring_confirm_state",
+                    "MATCH (r:Ring {ring_id: 'RING7'}) RETURN r {.*} AS r")
+
+
+def test_confirming_a_ring_as_fraud_labels_members_and_blacklists_them(
+        ctx: Lifecycle) -> None:
+    submit(ctx, 1)
+    submit(ctx, 2)
+    submit(ctx, 3)
+    ctx.runner.write(RING2, ids=["APP000001", "APP000002"])
+    req = approvals.request(ctx.runner, Action.CONFIRM_RING_FRAUD, {"ring_id": "RING7"},
+                            requested_by="inv1", reason="shared devices, FPD burst",
+                            at=ctx.clock())
+    with pytest.raises(FourEyesViolation):
+        approvals.approve(ctx, req.approval_id, by="inv1")
+    assert app(ctx.runner, "APP000001").get("label") is None
+    done = approvals.approve(ctx, req.approval_id, by="head_of_fraud")
+    assert done.result == {"ring_id": "RING7", "members": 2, "watchlist": 8}
+    ring = ctx.runner.read(RING2_STATE)[0]["r"]
+    assert (ring["status"], ring["confirmed_by"], ring["confirmed_approved_by"]) == (
+        "confirmed_fraud", "inv1", "head_of_fraud")
+    assert [app(ctx.runner, f"APP00000{n}").get("label") for n in (1, 2, 3)] == [
+        "fraud", "fraud", None]
+    missing = approvals.request(ctx.runner, Action.CONFIRM_RING_FRAUD, {"ring_id": "NOPE"},
+                                requested_by="inv1", reason="typo", at=ctx.clock())
+    with pytest.raises(NotFound):
+        approvals.approve(ctx, missing.approval_id, by="head_of_fraud")
+    assert approvals.get(ctx.runner, missing.approval_id).status == "pending"

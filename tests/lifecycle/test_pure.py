@@ -9,19 +9,14 @@ import pytest
 from lifecycle.collection import Installment, Stage, stage_for, standing
 from lifecycle.errors import IllegalTransition, PolicyError
 from lifecycle.policy import DEFAULT_POLICY, Tier, decide, load_policy, parse_policy
-from lifecycle.rules import RuleFacts, hits_from_facts
-from lifecycle.signals import RiskSignals, ScoreSignal
+from lifecycle.rules import RULES, RuleFacts, hits_from_facts
+from lifecycle.signals import RiskSignals, RuleHit, ScoreSignal
 from lifecycle.sla import SlaState, add_working_days, is_working_day, sla_state
 from lifecycle.states import check_transition
 
 
 def _signals(*codes: str, scores: list[ScoreSignal] | None = None) -> RiskSignals:
-    facts = RuleFacts(application_id="X")
-    hits = [h for h in hits_from_facts(facts)]
-    from lifecycle.rules import RULES
-    from lifecycle.signals import RuleHit
-
-    hits += [RuleHit(code=c, band=RULES[c][0], reason=f"reason {c}") for c in codes]
+    hits = [RuleHit(code=c, band=RULES[c][0], reason=f"reason {c}") for c in codes]
     return RiskSignals(application_id="X", rule_hits=hits, scores=scores or [])
 
 

@@ -12,7 +12,9 @@ from graph.runner import Query, QueryRunner
 from ingest.pipeline import ingest_folder
 from rings.config import RingConfig
 from rings.detect import run_detection
-from rings.incremental import score_application
+from rings.incremental import neighbour_weights, score_application
+from rings.projection import project
+from rings.read import read_identity_graph
 from rings.runs import memberships
 from tests.utils import application_row, write_table
 from tests.utils import export as write_export
@@ -22,7 +24,8 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 RING_NODES = Query("test.rings", "MATCH (g:Ring)-[:DETECTED_IN]->(d:DetectionRun) "
                                  "RETURN g.ring_id AS ring_id, g.run_id AS run_id, g.size AS size, "
-                                 "g.first_seen AS first_seen, d.run_id AS detected_in "
+                                 "g.first_seen AS first_seen, d.run_id AS detected_in, "
+                                 "g.previous_size AS previous_size "
                                  "ORDER BY g.last_seen")
 MEMBERS = Query("test.members", "MATCH (a:Application)-[m:MEMBER_OF]->(g:Ring) "
                                 "RETURN a.application_id AS app, m.run_id AS run_id, "
@@ -83,6 +86,7 @@ def test_a_second_run_keeps_the_ring_id_and_shows_how_it_grew(
     assert [(r["run_id"], r["size"]) for r in rings] == [(first.run_id, 4), (second.run_id, 5)]
     assert rings[0]["ring_id"] == rings[1]["ring_id"]
     assert rings[0]["first_seen"] == rings[1]["first_seen"]  # appeared in the first run
+    assert [r["previous_size"] for r in rings] == [0, 4]
     _, by_ring, _ = memberships(ring_graph, first.run_id)
     assert list(by_ring.values()) == [["APP000001", "APP000002", "APP000003", "APP000004"]]
 
@@ -113,3 +117,19 @@ def test_incremental_scoring_joins_bridges_starts_or_leaves_alone(
     assert starts.strong_neighbours == ["APP000005", "APP000006"]
     alone = score_application(ring_graph, "APP000033", CONFIG)
     assert alone.action == "none" and alone.ring_ids == []
+
+
+def test_incremental_weights_are_the_batch_projection_weights(
+        ring_graph: QueryRunner) -> None:
+    config = RingConfig()  # hub cap above this graph: every identifier is expanded
+    graph = read_identity_graph(ring_graph)
+    projection = project(graph, config)
+    position = {str(a): i for i, a in enumerate(graph.apps.ids)}
+    me = position["APP000003"]
+    batch = {}
+    for a, b, w in zip(projection.src, projection.dst, projection.weight, strict=True):
+        if me in (a, b):
+            batch[str(graph.apps.ids[b if a == me else a])] = w
+    weights, shared, hubs = neighbour_weights(ring_graph, "APP000003", config)
+    assert weights == pytest.approx(batch)
+    assert hubs == 0 and "SUBMITTED_FROM_DEVICE/SUBMITTED_FROM_DEVICE" in shared["APP000004"]

@@ -14,9 +14,13 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from fraudgraph.cli import app
+from fraudgraph.settings import Settings
 from graph.privacy import Pseudonymiser
 from graph.runner import QueryRunner
+from rings import cli as rings_cli
 from rings import export, report
 from rings.detect import DetectionResult, run_detection
 from rings.runs import PORTFOLIO_CONCENTRATION, RunData, application_scores, load_run
@@ -77,6 +81,7 @@ def test_ring_reports_and_the_scores_file(detected: tuple[DetectionResult, RunDa
                   "Approvals and audit appendix"):
         assert f"<h2>{title}</h2>" in text
     assert "data:image/png;base64," in text and "6222000011112222" not in text
+    assert "size in the previous run n/a (new ring)" in text
     [pdf] = report.write_ring_reports(data, tmp_path, "pdf", [ring_id])
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
     scores = application_scores(_session_runner)
@@ -84,3 +89,26 @@ def test_ring_reports_and_the_scores_file(detected: tuple[DetectionResult, RunDa
     row = scores[scores["application_id"] == "APP000001"].iloc[0]
     assert row["ring_id"] == ring_id and "KNOWN_FRAUD" in row["reason_codes"]
     assert pd.isna(scores[scores["application_id"] == "APP000009"].iloc[0]["ring_id"])
+
+
+def test_the_commands(detected: tuple[DetectionResult, RunData], neo4j_settings: Settings,
+                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(rings_cli, "get_settings", lambda: neo4j_settings)
+    cli = CliRunner()
+    out = tmp_path / "cli"
+    done = cli.invoke(app, ["export", "rings", "--out", str(out), "--format", "csv,html,gexf"])
+    assert done.exit_code == 0, done.output
+    assert {p.name for p in out.iterdir()} >= {"rings.csv", "ring_members.csv", "rings.gexf",
+                                               f"ring-{detected[0].ring_ids[0]}.html"}
+    done = cli.invoke(app, ["export", "scores", "--out", str(out / "scores.csv")])
+    assert done.exit_code == 0, done.output
+    with (out / "scores.csv").open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header == ["application_id", "run_id", "ring_id", "ring_score", "ring_size",
+                      "reason_codes", "reasons", "gnn_score"]
+    done = cli.invoke(app, ["export", "rings", "--out", str(out), "--format", "docx"])
+    assert done.exit_code == 2 and "docx" in done.output
+    done = cli.invoke(app, ["ring-score", "APP000001"])
+    assert done.exit_code == 0 and '"joins"' in done.output
+    done = cli.invoke(app, ["detect", "--no-write"])
+    assert done.exit_code == 0 and "not written" in done.output

@@ -7,6 +7,7 @@ runner), so no test here may use the per-test ``runner`` fixture. The full-size 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from typer.testing import CliRunner
 
+from fraudgraph.cli import app
+from fraudgraph.settings import Settings
 from graph.privacy import Pseudonymiser
 from graph.runner import QueryRunner
 from ingest.pipeline import ingest_folder
+from rings import cli as rings_cli
 from rings.config import RingConfig
 from rings.detect import DetectionResult, run_detection
 from rings.evaluate import LOOKALIKE_KINDS, Evaluation, evaluate, read_truth
@@ -88,3 +93,16 @@ def test_the_top_rings_by_score_are_fraud(
     assert figures.precision_at[10] >= 0.8
     flagged = result.flagged(CONFIG)
     assert flagged and all(r.reasons for r in flagged)
+
+
+def test_evaluate_rings_command_reads_the_stored_run(
+        portfolio: tuple[Path, DetectionResult, Evaluation], neo4j_settings: Settings,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    folder, _, figures = portfolio
+    monkeypatch.setattr(rings_cli, "get_settings", lambda: neo4j_settings)
+    out = tmp_path / "figures.json"
+    done = CliRunner().invoke(app, ["evaluate-rings", "--truth", str(folder), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    stored = json.loads(out.read_text())
+    assert stored["recovery"] == figures.recovery
+    assert stored["true_rings"] == figures.true_rings
