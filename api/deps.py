@@ -15,6 +15,7 @@ from api.security import AuthError, User, read_token
 from fraudgraph.settings import Settings
 from graph.privacy import Pseudonymiser
 from graph.runner import QueryRunner
+from lifecycle.context import Lifecycle
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -34,6 +35,17 @@ def get_pseudo(request: Request) -> Pseudonymiser:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
 PseudoDep = Annotated[Pseudonymiser, Depends(get_pseudo)]
+
+
+def get_lifecycle(request: Request, runner: RunnerDep, pseudo: PseudoDep,
+                  settings: SettingsDep) -> Lifecycle:
+    """The lifecycle context over the app's runner; scorers are built once per app."""
+    return Lifecycle(runner=runner, pseudo=pseudo, scorers=request.app.state.scorers,
+                     policy_file=settings.lifecycle_policy_path,
+                     sla_working_days=settings.lifecycle_sla_working_days)
+
+
+LifecycleDep = Annotated[Lifecycle, Depends(get_lifecycle)]
 
 
 def get_current_user(settings: SettingsDep,

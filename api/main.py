@@ -10,15 +10,17 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from api import problems
-from api.routes import audit, auth, entities, health
+from api.routes import applications, audit, auth, cases, entities, health
 from fraudgraph import __version__
 from fraudgraph.settings import Settings
 from graph.privacy import Pseudonymiser
 from graph.runner import QueryRunner
+from lifecycle.scorers import default_scorers
 
 REQUESTS = Counter("fraudgraph_requests_total", "API requests", ["route", "status"])
 LATENCY = Histogram("fraudgraph_request_seconds", "API request latency", ["route"])
-ROUTERS = (health.router, auth.router, entities.router, audit.router)
+ROUTERS = (health.router, auth.router, applications.router, cases.router, entities.router,
+           audit.router)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.pseudo = Pseudonymiser(settings.hash_key.get_secret_value(),
                                      settings.encryption_key.get_secret_value())
+    app.state.scorers = default_scorers(settings)
     problems.install(app, settings.retry_after_s)
     for router in ROUTERS:
         app.include_router(router)

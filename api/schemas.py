@@ -75,3 +75,43 @@ class RevealedValue(BaseModel):
     node: str
     value: str
     audit_event: str
+
+
+def _application_in() -> type[BaseModel]:
+    """The submit body: exactly the contract's application columns, read from the contract
+    declaration (required ones required; values as text, validated by the domain)."""
+    from pydantic import create_model
+
+    from ingest.contract import APPLICATIONS
+
+    fields: dict[str, Any] = {
+        column.name: (str, Field(min_length=1, max_length=500)) if column.required
+        else (str | None, Field(default=None, max_length=500))
+        for column in APPLICATIONS.columns
+    }
+    return create_model("ApplicationIn", **fields)
+
+
+ApplicationIn = _application_in()
+
+
+class TransitionIn(BaseModel):
+    target: str = Field(description="contracted, disbursed, declined, ...")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class HumanReviewIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=1000, description="The applicant's request")
+
+
+class AssignIn(BaseModel):
+    assignee: str = Field(min_length=1, max_length=100)
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class CloseIn(BaseModel):
+    disposition: str
+    reason: str = Field(min_length=3, max_length=1000)

@@ -30,12 +30,12 @@ import pandas as pd
 import torch
 
 from fraudgraph.settings import Settings, get_settings
-from gnn.config import GnnConfig, TrainConfig
+from gnn.config import GnnConfig, ModelConfig, TrainConfig
 from gnn.data import APP, GRAPH_RELS, PortfolioGraph, build_graph, load_graph
 from gnn.evaluate import evaluate
+from gnn.metrics import compute_metrics
 from gnn.registry import LoadedModel, ModelMeta
 from gnn.score import explain, neighbourhood_graph, read_neighbourhood, score_application
-from gnn.metrics import compute_metrics
 from gnn.train import fit, predict
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
@@ -88,7 +88,8 @@ def _truth_set(pg: PortfolioGraph, folder: Path) -> dict[str, tuple[np.ndarray, 
 
 def quality(args: argparse.Namespace) -> None:
     settings = get_settings()
-    config = GnnConfig(train=TrainConfig(epochs=args.epochs))
+    config = GnnConfig(model=ModelConfig(conv=args.conv),
+                       train=TrainConfig(epochs=args.epochs))
     rows = []
     with QueryRunner.from_settings(settings) as runner:
         for seed in [int(s) for s in args.seeds.split(",")]:
@@ -119,24 +120,28 @@ def quality(args: argparse.Namespace) -> None:
     _emit(summary)
 
 
+def _epoch_s(values: pd.Series) -> pd.Series:
+    """Epoch seconds of naive ISO datetimes read as Asia/Shanghai time (NaN if absent)."""
+    stamps = pd.to_datetime(values)
+    return (stamps - pd.Timestamp("1970-01-01 08:00:00")) / pd.Timedelta(seconds=1)
+
+
 def tables_from_export(folder: Path) -> tuple[pd.DataFrame, dict[Rel, pd.DataFrame]]:
     """The tables ``read_portfolio`` would return, read straight from an export (raw
     identifier values as keys): for measuring training cost without a database."""
     apps = pd.read_csv(folder / "applications.csv", dtype=str)
     labels = pd.read_csv(folder / "labels.csv", dtype=str).set_index("application_id")
-    ts = pd.to_datetime(apps["submitted_at"]).astype("int64") // 10**9
+    ts = _epoch_s(apps["submitted_at"])
     out = pd.DataFrame({
-        "application_id": apps["application_id"], "ts": ts - 8 * 3600,
+        "application_id": apps["application_id"], "ts": ts,
         "dealer_id": apps["dealer_id"], "product": apps["product"],
         "vehicle_model": apps["vehicle_model"],
         **{c: pd.to_numeric(apps[c], errors="coerce") for c in (
             "loan_amount", "down_payment", "vehicle_price", "term_months", "monthly_income")},
         "label": apps["application_id"].map(labels["label"]),
         "disposition": None,
-        "labeled_ts": pd.to_datetime(apps["application_id"].map(labels["labeled_at"]))
-        .astype("int64") // 10**9,
+        "labeled_ts": _epoch_s(apps["application_id"].map(labels["labeled_at"])),
     })
-    out.loc[out["labeled_ts"] < 0, "labeled_ts"] = np.nan
     links: dict[Rel, pd.DataFrame] = {}
     columns = {link.rel: link.column for link in LINKS}
     columns[Rel.SUBMITTED_VIA] = "dealer_id"
@@ -158,7 +163,8 @@ def scale(args: argparse.Namespace) -> None:
     pg = build_graph(apps, links)
     graph_s = time.perf_counter() - started
     rss_graph = peak_rss_mb()
-    config = GnnConfig(train=TrainConfig(epochs=args.epochs))
+    config = GnnConfig(model=ModelConfig(conv=args.conv),
+                       train=TrainConfig(epochs=args.epochs))
     result = fit(pg.data, config, target=APP)
     rss_fit = peak_rss_mb()
     started = time.perf_counter()
@@ -180,8 +186,6 @@ def scale(args: argparse.Namespace) -> None:
 def arch(args: argparse.Namespace) -> None:
     """The three layer kinds on the same graphs (built from the exports, no database):
     chosen on validation AP, test shown beside it."""
-    from gnn.config import ModelConfig
-
     for seed in [int(s) for s in args.seeds.split(",")]:
         folder = _generate(args.work / f"p{args.applications}_s{seed}", args.applications,
                            seed)
@@ -207,7 +211,8 @@ def latency(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     with QueryRunner.from_settings(settings) as runner:
         pg = load_graph(runner)
-        config = GnnConfig(train=TrainConfig(epochs=args.epochs))
+        config = GnnConfig(model=ModelConfig(conv=args.conv),
+                       train=TrainConfig(epochs=args.epochs))
         result = fit(pg.data, config, target=APP)
         meta = ModelMeta(version="bench", created_at="", target=APP,
                          threshold=result.threshold, config=config, spec=pg.spec,
@@ -231,7 +236,8 @@ def latency(args: argparse.Namespace) -> None:
             parts["total"].append(t2 - t1)
             parts["read"].append(t3 - t2)
             parts["model"].append(t4 - t3)
-    record: dict[str, object] = {"applications": len(pg.apps), "samples": len(ids)}
+    record: dict[str, object] = {"applications": len(pg.apps), "samples": len(ids),
+                                 "conv": args.conv}
     for name, values in parts.items():
         record[f"{name}_p50_ms"] = float(np.percentile(values, 50) * 1e3)
         record[f"{name}_p95_ms"] = float(np.percentile(values, 95) * 1e3)
@@ -246,6 +252,7 @@ def main() -> None:
         p = sub.add_parser(name)
         p.add_argument("--applications", type=int, default=20_000)
         p.add_argument("--epochs", type=int, default=30)
+        p.add_argument("--conv", default="sage", help="sage, rgcn or hgt")
         p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "gnn-bench")
     sub.choices["quality"].add_argument("--seeds", default="1,2,3")
     sub.choices["quality"].add_argument("--wipe", action="store_true")

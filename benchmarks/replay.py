@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--export", type=Path, default=None)
     parser.add_argument("--port", type=int, default=7700)
     parser.add_argument("--scorers", action="store_true")
+    parser.add_argument("--review", action="store_true",
+                        help="close every tier-B case at once with the true disposition")
     parser.add_argument("--detect-every", type=int, default=0,
                         help="with --scorers: run full ring detection after the preload and "
                              "every N submissions (0: never)")
@@ -69,7 +71,7 @@ def main() -> None:
                             wipe=True, limit=args.limit,
                             detector=ring_detector(settings)
                             if args.scorers and args.detect_every else None,
-                            detect_every=args.detect_every or 1000)
+                            detect_every=args.detect_every or 1000, review=args.review)
     finally:
         if not args.keep_server:
             server.stop(settings)

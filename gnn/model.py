@@ -1,15 +1,15 @@
-"""The heterogeneous GraphSAGE network.
+"""The heterogeneous network.
 
-One input projection per node type, ``num_layers`` rounds of ``HeteroConv`` over
-``SAGEConv`` (one per edge type, summed per destination type), and a classifier on the
-target node type that sees the node's own projection beside its last layer.
+One input projection per node type, ``num_layers`` heterogeneous layers (R-GCN style
+``GraphConv`` per edge type by default; GraphSAGE or HGT by config), and a classifier on
+the target node type that sees the node's own projection beside its last layer.
 
 Against camouflage (fraudsters link to honest hubs on purpose, so most neighbours of a
 fraud look honest) the design keeps the node's own signal apart from its neighbours':
-SAGE's root weight gives self and neighbours separate weights, neighbours are aggregated
-by mean *and* max (one bad neighbour stays visible among many good ones), identifier
-nodes carry their degree so a hub's message can be discounted, and the classifier gets
-the node's own projection as a skip connection.
+every edge type has its own weights and a separate root (self) weight, SAGE can
+aggregate by mean *and* max (one bad neighbour stays visible among many good ones),
+identifier nodes carry their degree, time span and dealer mix so a hub's message can be
+discounted, and the classifier gets the node's own projection as a skip connection.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _conv(config: ModelConfig, node_types: list[NodeType],
     )
 
 
-class HeteroSage(nn.Module):
+class HeteroGnn(nn.Module):
     """Logits of the ``target`` node type from a heterogeneous graph."""
 
     def __init__(self, in_dims: dict[NodeType, int], edge_types: list[EdgeType],

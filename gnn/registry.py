@@ -22,7 +22,7 @@ from fraudgraph.settings import Settings
 from gnn.config import GnnConfig
 from gnn.data import APP, GRAPH_RELS, edge_types
 from gnn.features import NODE_FEATURES, FeatureSpec, app_feature_names
-from gnn.model import HeteroSage
+from gnn.model import HeteroGnn
 
 Role = Literal["champion", "challenger"]
 
@@ -53,7 +53,7 @@ class ModelMeta(BaseModel):
 class LoadedModel:
     """A network ready to score, with its metadata."""
 
-    model: HeteroSage
+    model: HeteroGnn
     meta: ModelMeta
 
     @property
@@ -92,7 +92,7 @@ def new_version(spec: FeatureSpec) -> str:
     return f"gnn-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{spec.fingerprint()[:6]}"
 
 
-def save_model(root: Path, model: HeteroSage, config: GnnConfig, spec: FeatureSpec,
+def save_model(root: Path, model: HeteroGnn, config: GnnConfig, spec: FeatureSpec,
                threshold: float, training: dict[str, Any], metrics: dict[str, Any],
                version: str | None = None) -> ModelMeta:
     """Write a new version folder; returns its metadata."""
@@ -127,7 +127,7 @@ def load_model(root: Path, version: str, expect: FeatureSpec | None = None,
             f"code builds {current_layout_fingerprint()}: retrain it")
     in_dims = {t: (len(meta.spec.app_features) if t == meta.spec.app_type
                    else len(meta.spec.node_features)) for t in meta.spec.node_types}
-    model = HeteroSage(in_dims, [tuple(e) for e in meta.spec.edge_types], meta.target,
+    model = HeteroGnn(in_dims, [tuple(e) for e in meta.spec.edge_types], meta.target,
                        meta.config.model)
     state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
     try:

@@ -3,7 +3,7 @@
 ``fit(data, config, target)`` takes a ``HeteroData`` (or a homogeneous ``Data``) whose
 ``target`` node type has ``x``, ``y`` (0/1) and boolean ``train_mask``, ``val_mask`` and
 optional ``test_mask``; every other node type needs ``x`` too (a constant feature is added
-where it is missing). It trains :class:`~gnn.model.HeteroSage` mini-batched with PyG's
+where it is missing). It trains :class:`~gnn.model.HeteroGnn` mini-batched with PyG's
 ``NodeLoader`` over :class:`~gnn.sampler.CsrNeighborSampler`, keeps the checkpoint with
 the best validation average precision, picks the score threshold on validation, and only
 then looks at the test mask. See ``gnn/README.md``.
@@ -26,7 +26,7 @@ from torch_geometric.typing import NodeType
 
 from gnn.config import GnnConfig, TrainConfig
 from gnn.metrics import Metrics, best_f1_threshold, compute_metrics
-from gnn.model import HeteroSage
+from gnn.model import HeteroGnn
 from gnn.sampler import CsrNeighborSampler
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ HOMOGENEOUS_TYPE = "node"
 class TrainResult:
     """A trained model with the choices made on validation and its figures."""
 
-    model: HeteroSage
+    model: HeteroGnn
     target: NodeType
     threshold: float
     best_epoch: int
@@ -78,9 +78,9 @@ def as_hetero(data: Data | HeteroData, target: NodeType | None = None
     return out, target
 
 
-def make_model(data: HeteroData, target: NodeType, config: GnnConfig) -> HeteroSage:
+def make_model(data: HeteroData, target: NodeType, config: GnnConfig) -> HeteroGnn:
     in_dims = {t: int(data[t].x.size(-1)) for t in data.node_types}
-    return HeteroSage(in_dims, list(data.edge_types), target, config.model)
+    return HeteroGnn(in_dims, list(data.edge_types), target, config.model)
 
 
 def make_loader(data: HeteroData, target: NodeType, nodes: Tensor, config: TrainConfig,
@@ -106,7 +106,7 @@ def _device() -> torch.device:
 
 
 @torch.no_grad()
-def predict(model: HeteroSage, data: HeteroData, nodes: Tensor, config: GnnConfig,
+def predict(model: HeteroGnn, data: HeteroData, nodes: Tensor, config: GnnConfig,
             seed: int = 12345) -> np.ndarray:
     """Fraud probabilities of ``nodes`` of the model's target type, in ``nodes`` order."""
     model.eval()
@@ -124,7 +124,7 @@ def predict(model: HeteroSage, data: HeteroData, nodes: Tensor, config: GnnConfi
     return torch.cat(out).numpy() if out else np.empty(0)
 
 
-def _train_epoch(model: HeteroSage, data: HeteroData, loader: NodeLoader | None,
+def _train_epoch(model: HeteroGnn, data: HeteroData, loader: NodeLoader | None,
                  optimizer: torch.optim.Optimizer, pos_weight: Tensor,
                  config: TrainConfig) -> float:
     model.train()

@@ -233,6 +233,8 @@ def replay_cmd(
     wipe: Annotated[bool, typer.Option(help="Empty a database that holds data first.")]
     = False,
     scorers: Annotated[bool, typer.Option(help="Use the ring and GNN scorers.")] = True,
+    review: Annotated[bool, typer.Option(help="Close tier-B cases with the truth's "
+                                              "disposition, feeding labels back.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
 ) -> None:
     """Replay a generated portfolio in time order through the decision path and measure
@@ -248,7 +250,7 @@ def replay_cmd(
     with _context(with_scorers=scorers) as ctx:
         result = replay(ctx.runner, ctx.pseudo, export, work_dir, preload=preload,
                         scorers=ctx.scorers, wipe=wipe, policy_file=ctx.policy_file,
-                        limit=limit)
+                        limit=limit, review=review)
     data = result.model_dump(mode="json")
     if report:
         report.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -32,6 +32,7 @@ from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
 from graph.schema import Label
 from ingest.pipeline import ingest_folder
+from lifecycle import cases
 from lifecycle.context import Lifecycle
 from lifecycle.decision import submit_application
 from lifecycle.errors import InvalidInput, LifecycleError
@@ -43,6 +44,38 @@ COUNT_APPS = Query("lifecycle.replay.count", f"MATCH (a:{Label.APPLICATION}) "
                                               "RETURN count(a) AS n")
 WIPE_BATCH = Query("lifecycle.replay.wipe_batch",
                    "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n")
+
+
+#: Disposition a simulated reviewer gives a tier-B case, from the truth's group kind.
+FRAUD_DISPOSITION = {"synthetic_identity_ring": "synthetic_identity",
+                     "identity_theft": "identity_theft",
+                     "dealer_cashout": "dealer_collusion",
+                     "fake_employer_mill": "first_party_fraud"}
+RELATIONSHIP_KINDS = ("family", "fleet", "dormitory", "repeat_customer")
+
+
+class _ReplayClock:
+    """The replay's clock: the submission time of the application being decided."""
+
+    def __init__(self) -> None:
+        self.value = datetime.now().astimezone()
+
+    def __call__(self) -> datetime:
+        return self.value
+
+
+def disposition_for(truth_row: dict[str, str]) -> str:
+    """What a perfect reviewer concludes about one application."""
+    kind = truth_row.get("group_kind") or "none"
+    if truth_row.get("is_fraud") == "true":
+        return FRAUD_DISPOSITION.get(kind, "first_party_fraud")
+    return "legitimate_relationship" if kind in RELATIONSHIP_KINDS else "false_positive"
+
+
+def _review(ctx: Lifecycle, case_id: str, truth_row: dict[str, str]) -> None:
+    cases.assign(ctx, case_id, "replay-reviewer", by="replay-lead")
+    cases.close_case(ctx, case_id, disposition_for(truth_row), by="replay-reviewer",
+                     reason="simulated review from the ground truth")
 
 
 class RingOutcome(BaseModel):
@@ -77,6 +110,7 @@ class ReplayReport(BaseModel):
     decision_ms_p95: float = 0.0
     preload_seconds: float = 0.0
     ring_detections: int = 0
+    reviewed_cases: int = 0
     replay_seconds: float = 0.0
 
 
@@ -199,11 +233,13 @@ def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: P
            preload: float = 0.5, scorers: Sequence[Scorer] = (), wipe: bool = False,
            policy_file: Path | None = None, limit: int | None = None,
            detector: Callable[[QueryRunner, datetime], None] | None = None,
-           detect_every: int = 1000) -> ReplayReport:
+           detect_every: int = 1000, review: bool = False) -> ReplayReport:
     """Replay ``export`` (a CSV export with ``truth/``) and measure the decision path.
 
     With a ``detector`` (full ring detection), rings are detected after the preload and
-    again every ``detect_every`` submissions, as a nightly batch would.
+    again every ``detect_every`` submissions, as a nightly batch would. With ``review``,
+    every tier-B case is closed at once by a reviewer who knows the truth, so confirmed
+    fraud feeds labels, the watchlist and ring scores for the applications after it.
     """
     if not 0.0 <= preload < 1.0:
         raise InvalidInput("preload", f"must be in [0, 1), got {preload}")
@@ -225,8 +261,11 @@ def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: P
         detector(runner, cutoff)
     preload_s = time.perf_counter() - started
     detections = 1 if detector is not None else 0
+    clock = _ReplayClock()
     ctx = Lifecycle(runner=runner, pseudo=pseudo, scorers=list(scorers),
-                    policy_file=policy_file)
+                    policy_file=policy_file, clock=clock)
+    truth = {r["application_id"]: r for r in _read(export / "truth" / "applications.csv")}
+    reviewed = 0
     decided: list[tuple[str, str, list[str]]] = []
     latencies: list[float] = []
     rejected = 0
@@ -236,17 +275,19 @@ def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: P
             detector(runner, _when(row["submitted_at"]))
             detections += 1
         t0 = time.perf_counter()
+        clock.value = _when(row["submitted_at"])
         try:
-            d = submit_application(ctx, row, actor="system:replay",
-                                   at=_when(row["submitted_at"]))
+            d = submit_application(ctx, row, actor="system:replay", at=clock.value)
         except LifecycleError:
             rejected += 1  # bad rows are refused, as at a real front door
             continue
         latencies.append((time.perf_counter() - t0) * 1000)
         codes = [h.code for h in d.signals.rule_hits] if d.signals else []
         decided.append((d.application_id, d.tier.value if d.tier else "?", codes))
+        if review and d.case_id:
+            _review(ctx, d.case_id, truth.get(d.application_id, {}))
+            reviewed += 1
     replay_s = time.perf_counter() - started
-    truth = {r["application_id"]: r for r in _read(export / "truth" / "applications.csv")}
     q = statistics.quantiles(latencies, n=20) if len(latencies) >= 20 else [0.0] * 19
     return ReplayReport(
         applications=n_pre + len(newer), preloaded=n_pre, replayed=len(decided),
@@ -254,4 +295,5 @@ def replay(runner: QueryRunner, pseudo: Pseudonymiser, export: Path, work_dir: P
         decision_ms_p50=round(statistics.median(latencies), 1) if latencies else 0.0,
         decision_ms_p95=round(q[18], 1), preload_seconds=round(preload_s, 1),
         replay_seconds=round(replay_s, 1), ring_detections=detections,
+        reviewed_cases=reviewed,
         **summarise(decided, truth))

@@ -55,7 +55,7 @@ APPLICATION_IDENTIFIERS = Query(
     "lifecycle.watchlist.application_identifiers",
     f"""
     MATCH (a:{Label.APPLICATION} {{application_id: $application_id}})-[r]->(n)
-    WHERE type(r) IN $rels
+    WHERE type(r) IN $rels AND COUNT {{ (n)<-[]-(:{Label.APPLICATION}) }} <= $hub_cap
     RETURN labels(n)[0] AS label, n.key AS key
     """,
 )
@@ -129,10 +129,14 @@ def add_entry(tx: Transaction, label: Label, key: str, props: dict[str, Any], *,
 
 
 def add_from_application(tx: Transaction, application_id: str, *, reason: str, added_by: str,
-                         at: datetime) -> list[str]:
-    """Put the identity, own phone, device and account of an application on the list."""
+                         at: datetime, hub_cap: int = 6) -> list[str]:
+    """Put the identity, own phone, device and account of an application on the list.
+
+    Hubs (identifiers of more than ``hub_cap`` applications: a dealer's kiosk tablet, a
+    fleet company's account) are left off: listing them would decline everybody else.
+    """
     rows = tx.run(APPLICATION_IDENTIFIERS, application_id=application_id,
-                  rels=[r.value for r in AUTO_RELS])
+                  rels=[r.value for r in AUTO_RELS], hub_cap=hub_cap)
     entries = []
     for row in rows:
         label = Label(row["label"])

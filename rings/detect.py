@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import numpy as np
 
@@ -27,7 +26,6 @@ from rings.read import read_identity_graph
 from rings.scoring import RingScore, score_rings
 
 log = get_logger("rings")
-T = TypeVar("T")
 
 
 @dataclass
@@ -74,8 +72,7 @@ def detect_in_memory(graph: IdentityGraph, config: RingConfig,
 
 
 def run_detection(runner: QueryRunner, config: RingConfig, *, write: bool = True,
-                  now: datetime | None = None,
-                  on_step: Callable[[str], None] | None = None) -> DetectionResult:
+                  now: datetime | None = None) -> DetectionResult:
     """Read the graph, find and score rings, and (unless ``write`` is False) write them."""
     now = now or datetime.now(UTC)
     run_id = writeback.new_run_id(now)

@@ -88,9 +88,6 @@ class IdentityGraph:
     apps: Applications
     links: Links
     n_identifiers: int
-    #: Optional display of each identifier (label, masked value), filled for small graphs
-    #: and for ring members only on large ones.
-    identifier_keys: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     @property

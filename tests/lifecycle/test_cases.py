@@ -138,3 +138,14 @@ def test_sla_sweep_warns_breaches_escalates_once(ctx: Lifecycle, clock: Clock) -
     assert (case.sla_state, case.escalated_to) == ("escalated", "supervisor")
     assert count(ctx.runner, "Case") == 1
     assert [row["case_id"] for row in cases.queue(ctx.runner)] == [case_id]
+
+
+def test_automatic_blacklisting_leaves_hub_identifiers_off(ctx: Lifecycle) -> None:
+    for n in range(1, 9):  # a dealer's kiosk tablet used by eight applicants
+        submit(ctx, n, device_id="kiosk-1")
+    with ctx.runner.transaction() as tx:
+        entries = watchlist.add_from_application(tx, "APP000001", reason="confirmed",
+                                                 added_by="test", at=ctx.clock())
+    assert len(entries) == 3
+    assert sorted(e.kind for e in watchlist.entries(ctx.runner)) == [
+        "BankAccount", "Person", "Phone"]

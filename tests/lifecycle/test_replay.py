@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from lifecycle.errors import InvalidInput
-from lifecycle.replay import replay, summarise
-from tests.lifecycle.conftest import submit
+from lifecycle.replay import disposition_for, replay, summarise
+from tests.lifecycle.conftest import app, submit
 from tests.utils import application_row, export, write_table
 
 
@@ -50,8 +50,12 @@ def test_tiny_replay_end_to_end(runner, pseudo, tmp_path: Path) -> None:  # type
             fraud = n in (1, 5)
             writer.writerow([f"APP{n:06d}", "G1" if fraud else "", "ring" if fraud else "none",
                              str(fraud).lower(), ""])
-    report = replay(runner, pseudo, folder, tmp_path / "work", preload=0.5)
+    report = replay(runner, pseudo, folder, tmp_path / "work", preload=0.5, review=True)
     assert (report.preloaded, report.replayed, report.rejected_rows) == (3, 2, 1)
+    assert report.reviewed_cases == 1  # APP000005 (fraud in the truth) went to review
+    assert app(runner, "APP000005")["label"] == "fraud"
+    assert app(runner, "APP000005")["disposition"] == "first_party_fraud"
+    assert app(runner, "APP000005")["status"] == "declined"
     assert report.rule_hits == {"R103": 1}
     assert report.fraud_flagged_share == 1.0 and report.honest_flagged_share == 0.0
     assert report.tiers == {"A": 1, "B": 1}
@@ -61,3 +65,11 @@ def test_replay_refuses_a_database_with_data(ctx, tmp_path: Path) -> None:  # ty
     submit(ctx, 1)
     with pytest.raises(InvalidInput, match="empty scratch database"):
         replay(ctx.runner, ctx.pseudo, tmp_path, tmp_path / "w")
+
+
+def test_simulated_reviewer_dispositions() -> None:
+    assert disposition_for({"is_fraud": "true", "group_kind": "dealer_cashout"}) == (
+        "dealer_collusion")
+    assert disposition_for({"is_fraud": "false", "group_kind": "family"}) == (
+        "legitimate_relationship")
+    assert disposition_for({"is_fraud": "false", "group_kind": "none"}) == "false_positive"

@@ -39,3 +39,8 @@ def test_the_settings_field_names_the_file(tmp_path: Path) -> None:
     settings = Settings(FRAUDGRAPH_RING_CONFIG=str(tmp_path / "x.toml"))
     assert settings.ring_config_file == tmp_path / "x.toml"
     assert load_config(None).hub_cap == 100
+
+
+def test_the_example_file_states_the_defaults() -> None:
+    example = Path(__file__).resolve().parents[2] / "rings" / "config.example.toml"
+    assert load_config(example) == load_config(None)
