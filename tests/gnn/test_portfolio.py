@@ -41,7 +41,7 @@ CONFIG = GnnConfig(model=ModelConfig(hidden=32),
 def portfolio(_session_runner: QueryRunner, pseudo: Pseudonymiser,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueryRunner]:
     folder = tmp_path_factory.mktemp("gnn-portfolio")
-    generate_portfolio(folder, applications=2000, seed=11)
+    generate_portfolio(folder, applications=3000, seed=11)
     (folder / "repayments.csv").unlink()
     _session_runner.write(WIPE)
     ingest_folder(folder, _session_runner, pseudo, folder / "reports")
@@ -71,7 +71,7 @@ def champion(run: EvaluationRun, graph: PortfolioGraph,
 
 def test_graph_mirrors_neo4j(portfolio: QueryRunner, graph: PortfolioGraph) -> None:
     data = graph.data
-    assert data[APP].num_nodes == 2000
+    assert data[APP].num_nodes == 3000
     applicant = data[APP, "APPLICANT", "Person"].edge_index
     assert applicant.size(1) == portfolio.read(COUNT_APPLICANT)[0]["c"]
     assert int(data[APP].train_mask.sum()) > 0 and int(data[APP].test_mask.sum()) > 0
@@ -122,9 +122,9 @@ def test_score_portfolio_writes_every_application(portfolio: QueryRunner,
                                                   champion: tuple[Settings, LoadedModel]
                                                   ) -> None:
     _, model = champion
-    assert score_portfolio(portfolio, model, shadow=model, batch_size=1000) == 2000
+    assert score_portfolio(portfolio, model, shadow=model, batch_size=1000) == 3000
     row = portfolio.read(SCORED)[0]
-    assert row["scored"] == row["apps"] == 2000 == row["shadow"]
+    assert row["scored"] == row["apps"] == 3000 == row["shadow"]
     assert row["versions"] == [model.version]
 
 
