@@ -252,7 +252,7 @@ def main() -> None:
         p = sub.add_parser(name)
         p.add_argument("--applications", type=int, default=20_000)
         p.add_argument("--epochs", type=int, default=30)
-        p.add_argument("--conv", default="sage", help="sage, rgcn or hgt")
+        p.add_argument("--conv", default=ModelConfig().conv, help="sage, rgcn or hgt")
         p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "gnn-bench")
     sub.choices["quality"].add_argument("--seeds", default="1,2,3")
     sub.choices["quality"].add_argument("--wipe", action="store_true")

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=480, ge=1, validation_alias="FRAUDGRAPH_TOKEN_MINUTES")
     # How long a client should wait before retrying while Neo4j does not answer.
     retry_after_s: int = Field(default=5, ge=1, validation_alias="FRAUDGRAPH_RETRY_AFTER")
+    # Where the console finds the API (the console never opens its own path to Neo4j).
+    console_api_url: str = Field(default="http://127.0.0.1:8000",
+                                 validation_alias="FRAUDGRAPH_API_URL")
 
     # --- rings (issue 3): fields below this line
     # A TOML or JSON file overriding rings.config.RingConfig (weights per link kind...).

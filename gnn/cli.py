@@ -85,6 +85,7 @@ def register(app: typer.Typer) -> None:
         run = evaluate(pg, config)
         console.print(_comparison_table(run.comparison))
         split = pg.split
+        assert split is not None  # evaluate() refused an unlabelled graph
         training = {"applications": len(pg.apps), **run.comparison.split,
                     "val_from_epoch_s": split.val_from, "test_from_epoch_s": split.test_from,
                     "nodes": {t: int(pg.data[t].num_nodes) for t in pg.data.node_types},

@@ -137,7 +137,7 @@ class PortfolioGraph:
     #: (application index, node index) arrays per forward edge type's rel.
     links: dict[str, tuple[np.ndarray, np.ndarray]]
     node_keys: dict[str, np.ndarray]  # node index -> key, per non-application type
-    split: TimeSplit
+    split: TimeSplit | None  # None when no application is labelled
 
     @property
     def y(self) -> np.ndarray:
@@ -227,7 +227,7 @@ def build_graph(apps: pd.DataFrame, links: dict[Rel, pd.DataFrame],
         data[APP].test_mask = torch.from_numpy(split.test)
     log.info("graph: %s", {t: data[t].num_nodes for t in data.node_types})
     return PortfolioGraph(data=data, spec=spec, apps=apps, own=own, links=edges,
-                          node_keys=node_keys, split=split)  # type: ignore[arg-type]
+                          node_keys=node_keys, split=split)
 
 
 def load_graph(runner: QueryRunner, spec: FeatureSpec | None = None,

@@ -66,6 +66,7 @@ def _figures(name: str, score: np.ndarray, y: np.ndarray, pg: PortfolioGraph,
              threshold: float, seconds: float,
              extra_sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> ModelFigures:
     split = pg.split
+    assert split is not None
     return ModelFigures(
         name=name, threshold=threshold, train_seconds=seconds,
         val=compute_metrics(y[split.val], score[split.val], threshold),
@@ -86,6 +87,8 @@ def evaluate(pg: PortfolioGraph, config: GnnConfig | None = None,
     config = config or GnnConfig()
     extra_sets = extra_sets or {}
     split = pg.split
+    if split is None:
+        raise ValueError("no labelled applications: nothing to train or evaluate on")
     y = pg.y
     every = torch.arange(len(pg.apps))
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,25 +72,37 @@ def model_price_medians(apps: pd.DataFrame) -> dict[str, float]:
             .median().items()}
 
 
-def application_features(apps: pd.DataFrame, links: pd.DataFrame, link_rels: list[str],
-                         medians: dict[str, float]) -> np.ndarray:
-    """Own-feature matrix, one row per row of ``apps``.
+def _floats(values: Any) -> np.ndarray:
+    """A float array from a column or list; None and unparseable values become NaN."""
+    column = pd.Series(np.asarray(values, dtype=object))
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
-    ``apps`` columns: loan_amount, vehicle_price, down_payment, monthly_income,
-    term_months, product, vehicle_model, ts (epoch seconds). ``links``: one boolean column
-    per rel in ``link_rels`` (does the application have that link).
+
+def application_features(apps: Mapping[str, Any], links: Mapping[str, Any],
+                         link_rels: list[str], medians: dict[str, float]) -> np.ndarray:
+    """Own-feature matrix, one row per application.
+
+    ``apps`` (a DataFrame, or a dict of equal-length lists when scoring one application):
+    loan_amount, vehicle_price, down_payment, monthly_income, term_months, product,
+    vehicle_model, ts (epoch seconds). ``links``: one boolean column per rel in
+    ``link_rels`` (does the application have that link).
     """
-    loan = apps["loan_amount"].astype(float).to_numpy()
-    price = apps["vehicle_price"].astype(float).to_numpy()
-    down = apps["down_payment"].astype(float).fillna(0.0).to_numpy()
-    income = apps["monthly_income"].astype(float).to_numpy()
-    term = apps["term_months"].astype(float).fillna(36.0).to_numpy()
-    usual = apps["vehicle_model"].map(medians).astype(float).to_numpy()
+    loan = _floats(apps["loan_amount"])
+    price = _floats(apps["vehicle_price"])
+    down = np.nan_to_num(_floats(apps["down_payment"]), nan=0.0)
+    income = _floats(apps["monthly_income"])
+    term = np.nan_to_num(_floats(apps["term_months"]), nan=36.0)
+    models = np.asarray(apps["vehicle_model"], dtype=object)
+    usual = np.array([medians.get(m, np.nan) if isinstance(m, str) else np.nan
+                      for m in models], dtype=float)
+    products = np.asarray(apps["product"], dtype=object)
+    ts = _floats(apps["ts"])
     price_ok = np.isfinite(price) & (price > 0)
     income_ok = np.isfinite(income) & (income > 0)
+    usual_ok = np.isfinite(usual) & (usual > 0)
     safe_price = np.where(price_ok, price, 1.0)
     safe_income = np.where(income_ok, income, 1.0)
-    hour = ((apps["ts"].to_numpy(dtype=float) / 3600.0 + 8.0) % 24).astype(int)
+    hour = ((np.nan_to_num(ts) / 3600.0 + 8.0) % 24).astype(int)
     columns = [
         np.log1p(loan),
         np.where(price_ok, np.log1p(safe_price), 0.0),
@@ -98,14 +112,12 @@ def application_features(apps: pd.DataFrame, links: pd.DataFrame, link_rels: lis
         np.where(price_ok, np.clip(down / safe_price, 0, 3), 0.0),
         np.where(income_ok, np.clip(loan / np.maximum(term, 1) / safe_income, 0, 5), 0.0),
         term / 60.0,
-        np.where(price_ok & np.isfinite(usual) & (usual > 0),
-                 np.log(safe_price / np.where(np.isfinite(usual) & (usual > 0), usual, 1.0)),
-                 0.0),
+        np.where(price_ok & usual_ok, np.log(safe_price / np.where(usual_ok, usual, 1.0)), 0.0),
         (~price_ok).astype(float),
         (~income_ok).astype(float),
         np.isin(hour, list(NIGHT_HOURS)).astype(float),
-        *((apps["product"] == p).to_numpy(dtype=float) for p in PRODUCTS),
-        *(links[r].to_numpy(dtype=float) for r in link_rels),
+        *((products == p).astype(float) for p in PRODUCTS),
+        *(np.asarray(links[r], dtype=float) for r in link_rels),
     ]
     return np.stack(columns, axis=1).astype(np.float32)
 

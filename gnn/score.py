@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from pydantic import BaseModel
 from torch_geometric.data import HeteroData
@@ -104,13 +103,9 @@ def read_neighbourhood(runner: QueryRunner, application_id: str,
 def _own_rows(apps: list[dict[str, Any]], link_sets: list[set[str]],
               loaded: LoadedModel) -> np.ndarray:
     spec = loaded.spec
-    frame = pd.DataFrame([{k: app.get(k) for k in (*_APP_FIELDS, "ts")} for app in apps])
-    for column in ("loan_amount", "down_payment", "vehicle_price", "monthly_income",
-                   "term_months", "ts"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    links = pd.DataFrame([[r in s for r in spec.link_rels] for s in link_sets],
-                         columns=spec.link_rels)
-    own = application_features(frame, links, spec.link_rels, spec.model_price_median)
+    columns = {k: [app.get(k) for app in apps] for k in (*_APP_FIELDS, "ts")}
+    links = {r: [r in s for s in link_sets] for r in spec.link_rels}
+    own = application_features(columns, links, spec.link_rels, spec.model_price_median)
     return spec.scale(APP, own)
 
 
@@ -205,7 +200,8 @@ def explain(loaded: LoadedModel, data: HeteroData, info: list[dict[str, Any]]
             ) -> tuple[float, list[str], list[str]]:
     """Score node 0 and name what pushed it up (gradient x activation / input)."""
     model = loaded.model
-    model.eval()
+    if model.training:
+        model.eval()
     x_dict = {t: x.clone().requires_grad_(t == APP) for t, x in data.x_dict.items()}
     layers = model.layers(x_dict, data.edge_index_dict)
     hidden = layers[1]

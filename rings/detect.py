@@ -109,7 +109,8 @@ def _assign_ids(runner: QueryRunner, graph: IdentityGraph, rings: list[RingScore
     members = [[str(graph.apps.ids[m]) for m in r.members] for r in rings]
     matched = writeback.match_ring_ids(members, old, config.stable_id_jaccard)
     before = {m.ring_id: (m.first_seen, len(m.apps)) for m in matched if m is not None}
-    return [m.ring_id if m else writeback.new_ring_id() for m in matched], before
+    taken = {ring.ring_id for ring in old}
+    return [m.ring_id if m else writeback.new_ring_id(taken) for m in matched], before
 
 
 def ring_rows(graph: IdentityGraph, rings: list[RingScore], ring_ids: list[str],

@@ -27,6 +27,11 @@ CREATE_RUN = Query(
     f"CREATE (d:{RUN} {{run_id: $run_id}}) SET d += $props",
 )
 
+COMPLETE_RUN = Query(
+    "rings.complete_run",
+    f"MATCH (d:{RUN} {{run_id: $run_id}}) SET d.status = 'complete'",
+)
+
 CREATE_RINGS = Query(
     "rings.create_rings",
     f"""
@@ -47,9 +52,11 @@ CREATE_MEMBERSHIPS = Query(
     """,
 )
 
+# Only complete runs count: a run stopped half-way through its write-back is ignored.
 LATEST_RUN = Query(
     "rings.latest_run",
-    f"MATCH (d:{RUN}) RETURN d.run_id AS run_id, d.started_at AS started_at, "
+    f"MATCH (d:{RUN}) WHERE d.status = 'complete' "
+    f"RETURN d.run_id AS run_id, d.started_at AS started_at, "
     f"d.params_json AS params_json, d.counts_json AS counts_json "
     f"ORDER BY d.started_at DESC, d.run_id DESC LIMIT 1",
 )
@@ -82,8 +89,14 @@ def new_run_id(now: datetime) -> str:
     return f"rings-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def new_ring_id() -> str:
-    return f"R-{secrets.token_hex(4).upper()}"
+def new_ring_id(taken: set[str]) -> str:
+    """A fresh ring id not in ``taken`` (which it joins): 48 random bits, checked, since a
+    large run makes tens of thousands of rings."""
+    while True:
+        ring_id = f"R-{secrets.token_hex(6).upper()}"
+        if ring_id not in taken:
+            taken.add(ring_id)
+            return ring_id
 
 
 def latest_run(runner: QueryRunner) -> dict | None:
@@ -120,9 +133,10 @@ def match_ring_ids(new_rings: list[list[str]], old: list[PreviousRing],
 def write_run(runner: QueryRunner, run_id: str, started_at: datetime, params: dict,
               counts: dict, rings: list[dict], batch_size: int = 2000) -> None:
     """Write one run: its node, its rings (dicts with ``ring_id``, ``members`` and ring
-    properties) and their memberships, in explicit transactions of ``batch_size`` rows."""
+    properties) and their memberships, in explicit transactions of ``batch_size`` rows;
+    the run is marked complete last, so a write-back stopped half-way is never read."""
     runner.write(CREATE_RUN, run_id=run_id, props={
-        "started_at": started_at, "params_json": json.dumps(params, sort_keys=True),
+        "started_at": started_at, "status": "writing", "params_json": json.dumps(params, sort_keys=True),
         "counts_json": json.dumps(counts, sort_keys=True), "rings": len(rings)})
     ring_rows = [{"ring_key": f"{r['ring_id']}@{run_id}",
                   "props": {k: v for k, v in r.items() if k != "members"} | {"run_id": run_id}}
@@ -133,3 +147,4 @@ def write_run(runner: QueryRunner, run_id: str, started_at: datetime, params: di
         for lo in range(0, len(rows), batch_size):
             with runner.transaction() as tx:
                 tx.run(query, rows=rows[lo:lo + batch_size], run_id=run_id)
+    runner.write(COMPLETE_RUN, run_id=run_id)

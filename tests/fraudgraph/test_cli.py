@@ -51,7 +51,7 @@ def test_clean_folder_exits_0(cli_env: CliRunner, tmp_path: Path) -> None:
 def test_unreadable_file_exits_2_and_writes_nothing(
         cli_env: CliRunner, tmp_path: Path, runner: QueryRunner) -> None:
     folder = export(tmp_path / "e", [application_row(1)])
-    (folder / "applications.csv").write_bytes("application_id\nAPP1\n".encode())
+    (folder / "applications.csv").write_bytes(b"application_id\nAPP1\n")
     result = cli_env.invoke(app, ["ingest", str(folder)])
     assert result.exit_code == 2
     assert "missing required column" in result.output and "nothing was written" in result.output

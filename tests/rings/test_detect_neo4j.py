@@ -16,6 +16,7 @@ from rings.incremental import neighbour_weights, score_application
 from rings.projection import project
 from rings.read import read_identity_graph
 from rings.runs import memberships
+from rings.writeback import new_ring_id
 from tests.utils import application_row, write_table
 from tests.utils import export as write_export
 
@@ -133,3 +134,10 @@ def test_incremental_weights_are_the_batch_projection_weights(
     weights, shared, hubs = neighbour_weights(ring_graph, "APP000003", config)
     assert weights == pytest.approx(batch)
     assert hubs == 0 and "SUBMITTED_FROM_DEVICE/SUBMITTED_FROM_DEVICE" in shared["APP000004"]
+
+
+def test_new_ring_ids_never_repeat_an_id_already_taken() -> None:
+    taken = {"R-000000000001"}
+    fresh = [new_ring_id(taken) for _ in range(5_000)]
+    assert len(set(fresh)) == 5_000 and "R-000000000001" not in fresh
+    assert len(taken) == 5_001

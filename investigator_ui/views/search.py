@@ -1,0 +1,72 @@
+"""Search: find an entity by kind and value; the API answers with masked values only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from api.roles import Permission
+from investigator_ui import session, tables
+from investigator_ui.client import LOOKUP_KINDS, ConsoleError
+
+RESULT_KEY = "search_result"
+REVEALED_KEY = "search_revealed"
+
+
+def _search() -> None:
+    # The value is sent in a POST body and not kept: only the masked answer is stored.
+    value = (st.session_state.get("search_value") or "").strip()
+    st.session_state[RESULT_KEY] = None
+    st.session_state[REVEALED_KEY] = None
+    if not value:
+        return
+    try:
+        st.session_state[RESULT_KEY] = session.client().lookup(
+            session.token(), st.session_state["search_kind"], value)
+    except ConsoleError as error:
+        session.flash("error", session.tr("error", title=error.title, status=error.status,
+                                          detail=error.detail))
+
+
+session.require(Permission.LOOKUP_ENTITY)
+def _reveal(node: str) -> None:
+    # The API writes the audit event with this reason before it answers.
+    reason = (st.session_state.get("reveal_reason") or "").strip()
+    if len(reason) < 5:
+        session.flash("error", session.tr("reason_required"))
+        return
+    try:
+        st.session_state[REVEALED_KEY] = session.client().reveal(session.token(), node, reason)
+    except ConsoleError as error:
+        session.flash("error", session.tr("error", title=error.title, status=error.status,
+                                          detail=error.detail))
+
+
+st.header(session.tr("page_search"))
+with st.form("search_form"):
+    st.selectbox(session.tr("kind"), LOOKUP_KINDS, key="search_kind",
+                 format_func=lambda k: session.tr(f"kind_{k}"))
+    st.text_input(session.tr("value"), key="search_value")
+    st.form_submit_button(session.tr("search"), key="search_submit", on_click=_search)
+session.show_flash()
+
+result = st.session_state.get(RESULT_KEY)
+if result:
+    node = result["node"]
+    st.subheader(session.tr("entity"))
+    st.caption(session.tr("masked_note"))
+    st.markdown(f"**{node['label']}** · `{node['caption']}`")
+    st.json(node.get("props") or {}, expanded=False)
+    # Only personal identifiers carry a masked value; only some roles may see it in clear.
+    if "masked" in (node.get("props") or {}) and session.can(Permission.REVEAL_PII):
+        with st.expander(session.tr("reveal")):
+            st.text_input(session.tr("reveal_reason"), key="reveal_reason")
+            st.button(session.tr("reveal"), key="reveal_submit", on_click=_reveal,
+                      args=(node["id"],))
+            revealed = st.session_state.get(REVEALED_KEY)
+            if revealed and revealed["node"] == node["id"]:
+                st.code(revealed["value"], language=None)
+                st.caption(session.tr("revealed_audit", event=revealed["audit_event"]))
+    st.subheader(session.tr("linked_applications"))
+    st.dataframe(tables.frame(result["applications"],
+                              ("application_id", "relationship", "submitted_at", "dealer_id",
+                               "status")), hide_index=True, width="stretch")
