@@ -73,8 +73,8 @@ RUN_MEMBERSHIPS = Query(
 LIST_RUNS = Query(
     "rings.list_runs",
     f"MATCH (d:{RUN}) OPTIONAL MATCH (g:{RING})-[:{DETECTED_IN}]->(d) "
-    f"RETURN d.run_id AS run_id, d.started_at AS started_at, count(g) AS rings "
-    f"ORDER BY started_at",
+    f"RETURN d.run_id AS run_id, d.started_at AS started_at, d.status AS status, "
+    f"d.params_json AS params_json, count(g) AS rings ORDER BY started_at",
 )
 
 
@@ -136,7 +136,8 @@ def write_run(runner: QueryRunner, run_id: str, started_at: datetime, params: di
     properties) and their memberships, in explicit transactions of ``batch_size`` rows;
     the run is marked complete last, so a write-back stopped half-way is never read."""
     runner.write(CREATE_RUN, run_id=run_id, props={
-        "started_at": started_at, "status": "writing", "params_json": json.dumps(params, sort_keys=True),
+        "started_at": started_at, "status": "writing",
+        "params_json": json.dumps(params, sort_keys=True),
         "counts_json": json.dumps(counts, sort_keys=True), "rings": len(rings)})
     ring_rows = [{"ring_key": f"{r['ring_id']}@{run_id}",
                   "props": {k: v for k, v in r.items() if k != "members"} | {"run_id": run_id}}

@@ -10,6 +10,7 @@ import pytest
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
 from ingest.pipeline import ingest_folder
+from rings import writeback
 from rings.config import RingConfig
 from rings.detect import run_detection
 from rings.incremental import neighbour_weights, score_application
@@ -76,6 +77,10 @@ def test_detect_writes_rings_members_and_the_run(ring_graph: QueryRunner) -> Non
     assert result.counts["hub_identifiers_not_expanded"] == 2
     assert any("hub identifiers" in r for r in result.rings[0].reason_texts)
     assert "KNOWN_FRAUD" in result.rings[0].reason_codes
+    # A later run whose write-back never finished is not the latest run.
+    ring_graph.write(writeback.CREATE_RUN, run_id="rings-partial",
+                     props={"started_at": NOW + timedelta(days=1), "status": "writing"})
+    assert writeback.latest_run(ring_graph)["run_id"] == result.run_id
 
 
 def test_a_second_run_keeps_the_ring_id_and_shows_how_it_grew(
