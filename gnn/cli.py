@@ -67,43 +67,25 @@ def register(app: typer.Typer) -> None:
         epochs: Annotated[int | None, typer.Option(help="GNN epochs (default: config).")] = None,
         config_file: Annotated[Path | None, typer.Option(help="GnnConfig as JSON.")] = None,
         champion: Annotated[bool, typer.Option(
-            help="Mark the new model champion even if a baseline beats it.")] = False,
+            help="Treat the new model as a champion candidate even if a baseline beats it."
+        )] = False,
         challenger: Annotated[bool, typer.Option(
             help="Mark the new model challenger (scores in shadow).")] = False,
     ) -> None:
-        """Train, compare with the baselines, save a new model version; it becomes champion
-        only if it beats both baselines on test average precision (or with --champion)."""
-        from gnn.data import load_graph
-        from gnn.evaluate import evaluate
-        from gnn.registry import mark, model_dir, save_model
+        """Train, compare with the baselines, save a new model version. A model that beats
+        both baselines on test average precision (or --champion) becomes champion when the
+        registry has none; otherwise it becomes challenger, and replacing the champion is a
+        four-eyes `fraudgraph promote`."""
+        from gnn.promotion import train_and_register
         from graph.runner import QueryRunner
 
         settings = get_settings()
         with QueryRunner.from_settings(settings) as runner:
-            pg = load_graph(runner)
-        config = _config(epochs, config_file)
-        run = evaluate(pg, config)
-        console.print(_comparison_table(run.comparison))
-        split = pg.split
-        assert split is not None  # evaluate() refused an unlabelled graph
-        training = {"applications": len(pg.apps), **run.comparison.split,
-                    "val_from_epoch_s": split.val_from, "test_from_epoch_s": split.test_from,
-                    "nodes": {t: int(pg.data[t].num_nodes) for t in pg.data.node_types},
-                    "best_epoch": run.gnn.best_epoch}
-        root = model_dir(settings)
-        meta = save_model(root, run.gnn.model, config, pg.spec, run.gnn.threshold, training,
-                          run.comparison.model_dump())
-        console.print(f"saved model {meta.version} in {root / meta.version}")
-        if challenger:
-            mark(root, meta.version, "challenger")
-            console.print(f"{meta.version} is the challenger (shadow)")
-        if run.comparison.gnn_is_champion or champion:
-            mark(root, meta.version, "champion")
-            console.print(f"{meta.version} is the champion")
-        else:
-            console.print(f"[yellow]the GNN does not beat both baselines "
-                          f"({run.comparison.best} is better on test AP): not champion; "
-                          f"ship the baseline or pass --champion[/yellow]")
+            outcome = train_and_register(runner, settings, _config(epochs, config_file),
+                                         candidate=champion, challenger=challenger)
+        console.print(_comparison_table(outcome.comparison))
+        console.print(f"saved model {outcome.version} in {outcome.path}")
+        console.print(outcome.message, highlight=False)
 
     @app.command("score")
     def score_cmd(
@@ -155,11 +137,26 @@ def register(app: typer.Typer) -> None:
     def promote_cmd(
         version: Annotated[str, typer.Argument(help="Model version.")],
         challenger: Annotated[bool, typer.Option(help="Make it the challenger.")] = False,
+        approval: Annotated[str | None, typer.Option(
+            help="An approved four-eyes request (action promote_model, params.version).")
+                            ] = None,
     ) -> None:
-        """Make a saved version the champion (or the shadow challenger)."""
+        """Make a saved version the champion (four eyes: `fraudgraph approvals request
+        promote_model --param version=V`, approved by another person) or the shadow
+        challenger (no approval: a challenger decides nothing)."""
+        from gnn.promotion import PromotionRefused, check_promotion
         from gnn.registry import load_model, mark, model_dir
+        from graph.runner import QueryRunner
 
-        root = model_dir(get_settings())
+        settings = get_settings()
+        root = model_dir(settings)
         load_model(root, version)  # refuses a schema this code cannot score
+        if not challenger:
+            try:
+                with QueryRunner.from_settings(settings) as runner:
+                    check_promotion(runner, root, version, approval)
+            except PromotionRefused as exc:
+                console.print(f"[red]error:[/red] {exc}", highlight=False)
+                raise typer.Exit(2) from None
         mark(root, version, "challenger" if challenger else "champion")
         console.print(f"{version} is now {'challenger' if challenger else 'champion'}")

@@ -166,6 +166,29 @@ def approvals_list() -> None:
         _print([a.model_dump(mode="json", exclude={"params"}) for a in pending(ctx.runner)])
 
 
+@approvals_app.command("request")
+@_guard
+def approvals_request(action: str, reason: Annotated[str, typer.Option()],
+                      by: Annotated[str, typer.Option(help="The maker.")],
+                      param: Annotated[list[str] | None, typer.Option(
+                          help="key=value, repeatable (e.g. version=v3).")] = None) -> None:
+    """Open a four-eyes request (e.g. promote_model --param version=V); another person
+    approves it."""
+    from lifecycle.approvals import request
+    from lifecycle.errors import InvalidInput
+
+    params: dict[str, str] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput("param", f"{item!r} is not key=value")
+        params[key] = value
+    with _context(with_scorers=False) as ctx:
+        made = request(ctx.runner, action, params, requested_by=by, reason=reason,
+                       at=ctx.clock())
+    _print(made.model_dump(mode="json"))
+
+
 @approvals_app.command("approve")
 @_guard
 def approvals_approve(approval_id: str, by: Annotated[str, typer.Option()]) -> None:

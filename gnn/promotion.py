@@ -1,0 +1,85 @@
+"""Promoting a model to champion is a four-eyes action (domain notes): the first champion
+of an empty registry bootstraps; every later one needs an approved request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fraudgraph.settings import Settings
+from gnn.config import GnnConfig
+from gnn.registry import role_version
+from graph.runner import QueryRunner
+from lifecycle.approvals import Action, require_approved
+from lifecycle.errors import LifecycleError
+
+
+class PromotionRefused(RuntimeError):
+    """A promotion without the approval the four-eyes rule asks for."""
+
+
+def check_promotion(runner: QueryRunner, root: Path, version: str,
+                    approval_id: str | None) -> None:
+    """Raise ``PromotionRefused`` unless ``version`` may become champion now."""
+    if role_version(root, "champion") is None:
+        return  # nothing to replace: the first model bootstraps the registry
+    if approval_id is None:
+        raise PromotionRefused(
+            f"promoting {version} replaces the champion: request four eyes with "
+            f"`fraudgraph approvals request promote_model --param version={version}` and "
+            "pass the approved id as --approval")
+    try:
+        approval = require_approved(runner, approval_id, Action.PROMOTE_MODEL)
+    except LifecycleError as exc:
+        raise PromotionRefused(str(exc)) from None
+    if approval.params.get("version") != version:
+        raise PromotionRefused(f"approval {approval_id} is for version "
+                               f"{approval.params.get('version')!r}, not {version!r}")
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    version: str
+    path: Path
+    role: str  # "champion", "challenger" or "" (saved only)
+    message: str
+    comparison: Any
+
+
+def train_and_register(runner: QueryRunner, settings: Settings, config: GnnConfig, *,
+                       candidate: bool = False, challenger: bool = False) -> TrainOutcome:
+    """Build the graph from Neo4j, train the GNN beside both baselines on one time split,
+    save the model with its config, feature schema, data summary and metrics, and give it
+    the role the rules allow (see ``check_promotion``)."""
+    from gnn.data import load_graph
+    from gnn.evaluate import evaluate
+    from gnn.registry import mark, model_dir, save_model
+
+    pg = load_graph(runner)
+    run = evaluate(pg, config)
+    split = pg.split
+    assert split is not None  # evaluate() refused an unlabelled graph
+    training = {"applications": len(pg.apps), **run.comparison.split,
+                "val_from_epoch_s": split.val_from, "test_from_epoch_s": split.test_from,
+                "nodes": {t: int(pg.data[t].num_nodes) for t in pg.data.node_types},
+                "best_epoch": run.gnn.best_epoch}
+    root = model_dir(settings)
+    meta = save_model(root, run.gnn.model, config, pg.spec, run.gnn.threshold, training,
+                      run.comparison.model_dump())
+    wins = run.comparison.gnn_is_champion or candidate
+    if wins and role_version(root, "champion") is None:
+        mark(root, meta.version, "champion")
+        role, message = "champion", f"{meta.version} is the champion (first model)"
+    elif wins or challenger:
+        mark(root, meta.version, "challenger")
+        role = "challenger"
+        message = (f"{meta.version} is the challenger (scores in shadow); replacing the "
+                   "champion needs four eyes: `fraudgraph approvals request promote_model "
+                   f"--param version={meta.version}`, then `fraudgraph promote "
+                   f"{meta.version} --approval ID`")
+    else:
+        role = ""
+        message = (f"the GNN does not beat both baselines ({run.comparison.best} is better "
+                   "on test AP): saved, not promoted")
+    return TrainOutcome(meta.version, root / meta.version, role, message, run.comparison)
