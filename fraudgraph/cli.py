@@ -185,11 +185,15 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
 def demo(
     applications: Annotated[int, typer.Option(min=100, help="Portfolio size.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    serve: Annotated[bool, typer.Option(help="Serve the API and the console at the end.")
+                     ] = True,
 ) -> None:
-    """The main job: start Neo4j, generate a portfolio, load it, show what is there."""
+    """The main job: Neo4j, a generated portfolio loaded, rings detected, the GNN trained
+    and scored, then the API and the console served."""
     from fraudgraph.demo import run_demo
 
-    raise typer.Exit(run_demo(get_settings(), console, applications=applications, seed=seed))
+    raise typer.Exit(run_demo(get_settings(), console, applications=applications, seed=seed,
+                              serve=serve))
 
 
 def _register_packages() -> None:

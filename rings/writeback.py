@@ -55,7 +55,7 @@ CREATE_MEMBERSHIPS = Query(
 # Only complete runs count: a run stopped half-way through its write-back is ignored.
 LATEST_RUN = Query(
     "rings.latest_run",
-    f"MATCH (d:{RUN}) WHERE d.status = 'complete' "
+    f"MATCH (d:{RUN}) WHERE coalesce(d.status, 'complete') = 'complete' "
     f"RETURN d.run_id AS run_id, d.started_at AS started_at, "
     f"d.params_json AS params_json, d.counts_json AS counts_json "
     f"ORDER BY d.started_at DESC, d.run_id DESC LIMIT 1",
