@@ -17,7 +17,7 @@ from rings.read import fpd_cutoff
 
 A, RING = Label.APPLICATION.value, Label.RING.value
 MEMBER_OF = Rel.MEMBER_OF.value
-_RELS = [rel.value for rel in IDENTIFIER_RELS]
+_TYPES = "|".join(rel.value for rel in IDENTIFIER_RELS)
 
 RINGS = Query(
     "rings.export_rings",
@@ -46,14 +46,19 @@ MEMBERS = Query(
     """,
 )
 
+# Grouped on the server so only identifiers two members share come back; the degree is
+# read from the relationship store (typed, no expansion), so hubs cost nothing.
 IDENTIFIERS = Query(
     "rings.export_identifiers",
     f"""
-    MATCH (g:{RING} {{run_id: $run_id}})<-[:{MEMBER_OF}]-(a:{A})-[r]->(n)
-    WHERE type(r) IN $rels AND ($ring_id IS NULL OR g.ring_id = $ring_id)
-    RETURN g.ring_id AS ring_id, a.application_id AS application_id, type(r) AS rel,
+    MATCH (g:{RING} {{run_id: $run_id}})<-[:{MEMBER_OF}]-(a:{A})-[r:{_TYPES}]->(n)
+    WHERE $ring_id IS NULL OR g.ring_id = $ring_id
+    WITH g, n, collect([a.application_id, type(r)]) AS holders
+    WHERE size(holders) >= 2
+    UNWIND holders AS holder
+    RETURN g.ring_id AS ring_id, holder[0] AS application_id, holder[1] AS rel,
            labels(n)[0] AS kind, n.key AS key, coalesce(n.masked, n.value, '') AS shown,
-           COUNT {{ (n)<-[x]-(:{A}) }} AS degree
+           COUNT {{ (n)<-[:{_TYPES}]-() }} AS degree
     """,
 )
 
@@ -129,7 +134,7 @@ def load_run(runner: QueryRunner, run_id: str | None = None,
     rings = pd.DataFrame([r["props"] for r in runner.read(RINGS, run_id=rid,
                                                           ring_id=ring_id)])
     members = pd.DataFrame(runner.read(MEMBERS, run_id=rid, ring_id=ring_id, cutoff=cutoff))
-    idents = pd.DataFrame(runner.read(IDENTIFIERS, run_id=rid, ring_id=ring_id, rels=_RELS),
+    idents = pd.DataFrame(runner.read(IDENTIFIERS, run_id=rid, ring_id=ring_id),
                           columns=["ring_id", "application_id", "rel", "kind", "key",
                                    "shown", "degree"])
     counts = idents.groupby(["ring_id", "key"])["application_id"].transform("nunique")
