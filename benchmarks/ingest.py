@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from fraudgraph.memory import peak_rss_mib
 from fraudgraph.settings import REPO_ROOT, Settings
 from graph import server
 from graph.privacy import Pseudonymiser, new_key
@@ -152,7 +152,7 @@ def main() -> None:
         work = child_ingest if args.child == "ingest" else None
         result = (work(args.folder, tuple(args.keys)) if work else
                   child_reference(args.folder, tuple(args.keys), args.batch))
-        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_rss_mib"] = peak_rss_mib()
         print(json.dumps(result))
         return
     keys = (new_key(), new_key())

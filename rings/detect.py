@@ -6,7 +6,6 @@ counts and time; `DetectionResult.timings` and `.peak_rss_mb` feed the benchmark
 
 from __future__ import annotations
 
-import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from fraudgraph.logs import get_logger
+from fraudgraph.memory import peak_rss_mib
 from graph.runner import QueryRunner
 from rings import writeback
 from rings.communities import find_groups
@@ -47,7 +47,7 @@ class DetectionResult:
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (MiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_mib()
 
 
 @contextmanager

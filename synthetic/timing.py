@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from fraudgraph.memory import peak_rss_mib
 from synthetic.portfolio import GenerationSummary, default_workers, generate_portfolio
 
 
@@ -54,7 +55,7 @@ def _run(out_dir: Path, applications: int, seed: int, fmt: str, workers: int) ->
         workers=workers,
         seconds=seconds,
         cpu_seconds=own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
-        peak_rss_mib=_mib(own.ru_maxrss),
+        peak_rss_mib=peak_rss_mib(),
         worker_peak_rss_mib=_mib(children.ru_maxrss) if workers > 1 else 0.0,
     )
 

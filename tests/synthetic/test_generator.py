@@ -557,6 +557,6 @@ def test_measure_generation_reports_time_and_memory(tmp_path: Path) -> None:
     timing = measure_generation(tmp_path, 300, seed=4, workers=1)
     assert timing.summary.applications == 300
     assert (tmp_path / "applications.csv").exists()
-    assert 0 < timing.seconds < 60 and timing.cpu_seconds > 0
+    assert timing.seconds > 0 and timing.cpu_seconds > 0
     assert 10 < timing.peak_rss_mib < 1_000
     assert timing.worker_peak_rss_mib == 0
