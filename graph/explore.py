@@ -112,6 +112,7 @@ def neighbourhood(runner: QueryRunner, ref: NodeRef, hops: int = 1, limit: int =
     ids = {rows[0]["id"]: _node_json(rows[0]["label"], rows[0]["props"])}
     graph.nodes[ids[rows[0]["id"]]["id"]] = ids[rows[0]["id"]]
     frontier = [rows[0]["id"]]
+    seen_edges: set[tuple[str, str, str]] = set()
     for _ in range(hops):
         next_frontier: list[str] = []
         for row in runner.read(EXPAND, ids=frontier, per_node=per_node):
@@ -125,9 +126,10 @@ def neighbourhood(runner: QueryRunner, ref: NodeRef, hops: int = 1, limit: int =
                 next_frontier.append(row["to_id"])
             target = ids[row["to_id"]]
             a, b = (source, target) if row["outgoing"] else (target, source)
-            edge = {"source": a["id"], "target": b["id"], "type": row["type"]}
-            if edge not in graph.edges:
-                graph.edges.append(edge)
+            key = (a["id"], b["id"], row["type"])
+            if key not in seen_edges:
+                seen_edges.add(key)
+                graph.edges.append({"source": key[0], "target": key[1], "type": key[2]})
         frontier = next_frontier
         if not frontier:
             break

@@ -156,6 +156,7 @@ class Outcome:
     missing: tuple[str, ...] = ()
     relationships: int = 0
     changed: frozenset[str] = frozenset()
+    replaced: frozenset[str] = frozenset()  # changed keys that existed before this batch
     element_ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -164,6 +165,7 @@ def _classify(rows: Sequence[Record], returned: Iterable[dict[str, Any]]) -> Out
     fingerprints = {r.key: r.fingerprint for r in rows}
     seen: set[str] = set()
     changed: set[str] = set()
+    replaced: set[str] = set()
     for item in returned:
         seen.add(item["key"])
         if "eid" in item:
@@ -174,10 +176,12 @@ def _classify(rows: Sequence[Record], returned: Iterable[dict[str, Any]]) -> Out
         elif item["old"] != fingerprints[item["key"]]:
             out.updated += 1
             changed.add(item["key"])
+            replaced.add(item["key"])
         else:
             out.unchanged += 1
     out.missing = tuple(r.key for r in rows if r.key not in seen)
     out.changed = frozenset(changed)
+    out.replaced = frozenset(replaced)
     return out
 
 
@@ -204,7 +208,9 @@ def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> 
     out = _classify(rows, tx.run(UPSERT_APPLICATIONS, rows=_payload(rows), run_id=run_id))
     if out.changed:
         changed = [r for r in rows if r.key in out.changed]
-        tx.run(DROP_ROW_LINKS, keys=sorted(out.changed), types=ROW_RELS)
+        # A new application has no links yet: only updated ones have links to drop.
+        if out.replaced:
+            tx.run(DROP_ROW_LINKS, keys=sorted(out.replaced), types=ROW_RELS)
         out.relationships = _write_links(tx, changed, out.element_ids)
     return out
 
