@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.cache import TtlCache
 from api.problems import ApiProblem
 from api.roles import Permission, allowed
 from api.security import AuthError, User, read_token
@@ -32,7 +33,12 @@ def get_pseudo(request: Request) -> Pseudonymiser:
     return request.app.state.pseudo  # type: ignore[no-any-return]
 
 
+def get_cache(request: Request) -> TtlCache:
+    return request.app.state.cache  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+CacheDep = Annotated[TtlCache, Depends(get_cache)]
 RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
 PseudoDep = Annotated[Pseudonymiser, Depends(get_pseudo)]
 

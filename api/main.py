@@ -10,7 +10,19 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from api import problems
-from api.routes import applications, audit, auth, cases, entities, health
+from api.cache import TtlCache
+from api.routes import (
+    applications,
+    approvals,
+    audit,
+    auth,
+    cases,
+    dealers,
+    entities,
+    health,
+    model,
+    rings,
+)
 from fraudgraph import __version__
 from fraudgraph.settings import Settings
 from graph.privacy import Pseudonymiser
@@ -20,7 +32,7 @@ from lifecycle.scorers import default_scorers
 REQUESTS = Counter("fraudgraph_requests_total", "API requests", ["route", "status"])
 LATENCY = Histogram("fraudgraph_request_seconds", "API request latency", ["route"])
 ROUTERS = (health.router, auth.router, applications.router, cases.router, entities.router,
-           audit.router)
+           audit.router, rings.router, dealers.router, model.router, approvals.router)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -39,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pseudo = Pseudonymiser(settings.hash_key.get_secret_value(),
                                      settings.encryption_key.get_secret_value())
     app.state.scorers = default_scorers(settings)
+    app.state.cache = TtlCache(settings.api_cache_seconds)
     problems.install(app, settings.retry_after_s)
     for router in ROUTERS:
         app.include_router(router)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from neo4j.exceptions import TransientError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fraudgraph.logs import get_logger
@@ -70,6 +71,15 @@ def install(app: FastAPI, retry_after_s: int) -> None:
                        "Neo4j does not answer; retry after the given seconds", request,
                        {"Retry-After": str(retry_after_s)})
 
+    @app.exception_handler(TransientError)
+    async def _busy(request: Request, exc: TransientError) -> JSONResponse:
+        # A deadlock or lock timeout that outlived the driver's retries: the request did
+        # nothing (its transaction rolled back) and may simply be sent again.
+        log.warning("api.neo4j_transient", path=request.url.path, code=exc.code)
+        return problem(503, "Database busy", "a concurrent change held the same data; the "
+                       "request was rolled back and may be retried", request,
+                       {"Retry-After": "1"})
+
     @app.exception_handler(QueryError)
     async def _query(request: Request, exc: QueryError) -> JSONResponse:
         # The query text may carry nothing personal, but parameters might: log the name only.
@@ -80,10 +90,16 @@ def install(app: FastAPI, retry_after_s: int) -> None:
 
 
 def _install_domain(app: FastAPI) -> None:
+    from gnn.overview import NoModel
     from lifecycle import errors as lc
+    from rings.browse import RingNotFound
+    from rings.runs import NoDetectionRun
 
     statuses: list[tuple[type[Exception], int, str]] = [
         (lc.NotFound, 404, "Not found"),
+        (RingNotFound, 404, "Not found"),
+        (NoDetectionRun, 404, "Not found"),
+        (NoModel, 404, "Not found"),
         (lc.InvalidInput, 422, "Invalid input"),
         (lc.IllegalTransition, 409, "Illegal transition"),
         (lc.StaleState, 409, "Conflict"),

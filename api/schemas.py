@@ -3,6 +3,7 @@ value appears only in ``RevealedValue``, which the reveal route audits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -95,6 +96,24 @@ def _application_in() -> type[BaseModel]:
 ApplicationIn = _application_in()
 
 
+def _repayment_in() -> type[BaseModel]:
+    """One installment of an application (a contract ``repayments`` row without the
+    application id, which is in the path): text values, validated by the domain."""
+    from pydantic import create_model
+
+    from ingest.contract import REPAYMENTS
+
+    fields: dict[str, Any] = {
+        column.name: (str, Field(min_length=1, max_length=100)) if column.required
+        else (str | None, Field(default=None, max_length=100))
+        for column in REPAYMENTS.columns if column.name != "application_id"
+    }
+    return create_model("RepaymentIn", **fields)
+
+
+RepaymentIn = _repayment_in()
+
+
 class TransitionIn(BaseModel):
     target: str = Field(description="contracted, disbursed, declined, ...")
     reason: str = Field(min_length=3, max_length=500)
@@ -115,3 +134,46 @@ class NoteIn(BaseModel):
 class CloseIn(BaseModel):
     disposition: str
     reason: str = Field(min_length=3, max_length=1000)
+
+
+class EscalateIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+# --- watchlist and four eyes (issue 6)
+class WatchlistIn(BaseModel):
+    kind: Literal["id_number", "phone", "device", "bank_account"] = Field(
+        description="What the value is")
+    value: str = Field(min_length=1, max_length=200,
+                       description="As typed: normalised and hashed as ingest does")
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class RingConfirmIn(BaseModel):
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class ApprovalView(BaseModel):
+    """A four-eyes request as clients see it: tokens and ciphertexts left out."""
+
+    approval_id: str
+    action: str
+    status: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    params: dict[str, Any]
+    result: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, approval: Any) -> ApprovalView:
+        """From ``lifecycle.approvals.Approval``: a watchlist request carries the keyed
+        token and the ciphertext of the value, which stay on the server."""
+        data = approval.model_dump()
+        data["params"] = {k: v for k, v in data["params"].items() if k not in _PRIVATE_PARAMS}
+        return cls.model_validate(data)
+
+
+_PRIVATE_PARAMS = frozenset({"key", "props"})

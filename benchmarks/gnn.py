@@ -5,8 +5,9 @@
     .venv/bin/python -m benchmarks.gnn quality --applications 20000 --seeds 1,2,3 --wipe
     # training time and peak memory, graph built straight from a generated export:
     .venv/bin/python -m benchmarks.gnn scale --applications 100000
-    # p50/p95 of score_application against what is loaded now:
-    .venv/bin/python -m benchmarks.gnn latency --samples 300
+    # p50/p95 of score_application against what is loaded now (e.g. the shared 1M graph:
+    # set -a; . var/shared-1m.env; set +a), with a saved model or one trained on 20k:
+    .venv/bin/python -m benchmarks.gnn latency --samples 300 [--version V]
     # GraphSAGE vs R-GCN vs HGT on the same graphs (built from the exports):
     .venv/bin/python -m benchmarks.gnn arch --applications 20000 --seeds 1,2,3
 
@@ -18,9 +19,10 @@ so figures taken on a busy machine can be read against its noise. Figures are JS
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import logging
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -28,18 +30,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch_geometric.data import HeteroData
 
+from fraudgraph.memory import peak_rss_mib
 from fraudgraph.settings import Settings, get_settings
 from gnn.config import GnnConfig, ModelConfig, TrainConfig
 from gnn.data import APP, GRAPH_RELS, PortfolioGraph, build_graph, load_graph
 from gnn.evaluate import evaluate
 from gnn.metrics import compute_metrics
-from gnn.registry import LoadedModel, ModelMeta
-from gnn.score import explain, neighbourhood_graph, read_neighbourhood, score_application
+from gnn.registry import LoadedModel, ModelMeta, load_model, model_dir
+from gnn.score import (
+    explain,
+    neighbourhood_graph,
+    read_neighbourhood,
+    score_application,
+    write_hub_stats,
+)
 from gnn.train import fit, predict
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
-from graph.schema import LINKS, Rel
+from graph.schema import IDENTIFIER_RELS, LINKS, Rel
 from ingest.pipeline import ingest_folder
 from synthetic import generate_portfolio
 
@@ -47,10 +57,6 @@ WIPE_BATCH = Query("bench.gnn.wipe_batch",
                    "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n")
 COUNT_NODES = Query("bench.gnn.count_nodes", "MATCH (n) RETURN count(n) AS n")
 PING = Query("bench.gnn.ping", "RETURN 1 AS one")
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _emit(record: dict) -> None:
@@ -152,35 +158,57 @@ def tables_from_export(folder: Path) -> tuple[pd.DataFrame, dict[Rel, pd.DataFra
     return out, links
 
 
-def scale(args: argparse.Namespace) -> None:
-    from gnn.baselines import fit_gbt
+def _truth_sample(pg: PortfolioGraph, folder: Path, size: int
+                  ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A random ``size`` of the test period against the truth (all of it when smaller):
+    scoring 200k applications of a 1M test period with the sampler costs minutes."""
+    (period, truth), = _truth_set(pg, folder).values()
+    rows = np.flatnonzero(period)
+    if len(rows) > size:
+        keep = np.zeros_like(period)
+        keep[np.random.default_rng(0).choice(rows, size, replace=False)] = True
+        period = keep
+    return {"test_period_truth": (period, truth)}
 
-    folder = _generate(args.work / f"p{args.applications}_s{args.seed}", args.applications,
-                       args.seed)
-    rss_start = peak_rss_mb()
+
+def scale(args: argparse.Namespace) -> None:
+    """Graph build, the three models' training time and figures, and peak memory, on one
+    large portfolio: built from its export, or (``--from-neo4j``) read from the
+    configured Neo4j, e.g. the shared 1M graph."""
+    folder = args.export or _generate(args.work / f"p{args.applications}_s{args.seed}",
+                                      args.applications, args.seed)
+    rss_start = peak_rss_mib()
     started = time.perf_counter()
-    apps, links = tables_from_export(folder)
-    pg = build_graph(apps, links)
+    if args.from_neo4j:
+        with QueryRunner.from_settings(get_settings()) as runner:
+            pg = load_graph(runner)
+    else:
+        pg = build_graph(*tables_from_export(folder))
     graph_s = time.perf_counter() - started
-    rss_graph = peak_rss_mb()
+    rss_graph = peak_rss_mib()
     config = GnnConfig(model=ModelConfig(conv=args.conv),
-                       train=TrainConfig(epochs=args.epochs))
-    result = fit(pg.data, config, target=APP)
-    rss_fit = peak_rss_mb()
-    started = time.perf_counter()
-    gbt = fit_gbt(pg.own, pg.y, pg.split.train, pg.split.val, pg.spec.app_features)
-    gbt_s = time.perf_counter() - started
-    del gbt
-    _emit({"applications": len(pg.apps),
-           "nodes": {t: int(pg.data[t].num_nodes) for t in pg.data.node_types},
-           "edges": int(sum(pg.data[et].num_edges for et in pg.data.edge_types)),
-           "train_labels": int(pg.split.train.sum()), "graph_build_s": graph_s,
-           "gnn_train_s": result.seconds, "epochs_run": len(result.history),
-           "s_per_epoch": result.seconds / max(len(result.history), 1),
-           "reference_gbt_own_train_s": gbt_s,
-           "peak_rss_mb_before": rss_start, "peak_rss_mb_after_graph": rss_graph,
-           "peak_rss_mb_after_training": rss_fit,
-           "gnn_test_ap": result.test.average_precision if result.test else None})
+                       train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
+                                         fanouts=[int(f) for f in args.fanouts.split(",")],
+                                         patience=args.patience))
+    run = evaluate(pg, config, extra_sets=_truth_sample(pg, folder, args.truth_sample))
+    record: dict[str, object] = {
+        "applications": len(pg.apps), "source": "neo4j" if args.from_neo4j else "export",
+        "nodes": {t: int(pg.data[t].num_nodes) for t in pg.data.node_types},
+        "edges": int(sum(pg.data[et].num_edges for et in pg.data.edge_types)),
+        "split": run.comparison.split, "config": config.train.model_dump(),
+        "graph_build_s": graph_s, "gnn_epochs_run": len(run.gnn.history),
+        "gnn_best_epoch": run.gnn.best_epoch,
+        "gnn_s_per_epoch": run.gnn.seconds / max(len(run.gnn.history), 1),
+        "peak_rss_mib_before": rss_start, "peak_rss_mib_after_graph": rss_graph,
+        "peak_rss_mib_after_training": peak_rss_mib(),
+        "gnn_is_champion": run.comparison.gnn_is_champion, "ship": run.comparison.ship}
+    for name, fig in run.comparison.models.items():
+        record[f"{name}.train_s"] = fig.train_seconds
+        for part, m in (("val", fig.val), ("test", fig.test), *fig.extra.items()):
+            record[f"{name}.{part}"] = {"n": m.n, "fraud": m.positives, "roc_auc": m.roc_auc,
+                                        "ap": m.average_precision,
+                                        "recall@1%": m.recall_at_1pct}
+    _emit(record)
 
 
 def arch(args: argparse.Namespace) -> None:
@@ -206,49 +234,184 @@ def arch(args: argparse.Namespace) -> None:
                    "truth_recall@1%": on_truth.recall_at_1pct})
 
 
+RING_FEATURES = ("ring_member", "ring_log_size", "ring_structural_score",
+                 "ring_log_window_days", "ring_shared_kinds", "ring_density")
+
+
+def ring_features(pg: PortfolioGraph) -> np.ndarray:
+    """Per application, from issue 3's ring detection run in memory on the same graph
+    **with labels left out** (a stored ring score counts known fraud labels and first
+    payment defaults, so as a feature it would feed each training example its own
+    label): in a ring, log ring size, the ring's structural score, log window in days,
+    kinds of identifier shared, density. All of these can be read label-free from a
+    stored ``Ring`` node (score minus the points of its label-based reasons)."""
+    from rings.config import RingConfig
+    from rings.detect import detect_in_memory
+    from rings.graphdata import REL_INDEX, Applications, IdentityGraph, Links
+
+    offsets, total = {}, 0
+    for label in dict.fromkeys(lb.value for lb in IDENTIFIER_RELS.values()):
+        offsets[label], total = total, total + len(pg.node_keys[label])
+    parts = [(pg.links[rel.value][0], offsets[label.value] + pg.links[rel.value][1],
+              REL_INDEX[rel]) for rel, label in IDENTIFIER_RELS.items()]
+    links = Links(app=np.concatenate([p[0] for p in parts]),
+                  ident=np.concatenate([p[1] for p in parts]),
+                  rel=np.concatenate([np.full(len(p[0]), p[2], np.int8) for p in parts]),
+                  mobile=np.zeros(sum(len(p[0]) for p in parts), dtype=bool))
+    n = len(pg.apps)
+    apps = Applications(
+        ids=pg.apps["application_id"].to_numpy(object),
+        submitted=pg.apps["ts"].to_numpy().astype(np.int64),
+        dealer=pg.apps["dealer_id"].fillna("").to_numpy(object),
+        agent=np.full(n, "", object),
+        loan_amount=pg.apps["loan_amount"].to_numpy(float),
+        vehicle_price=pg.apps["vehicle_price"].to_numpy(float),
+        vehicle_model=pg.apps["vehicle_model"].fillna("").to_numpy(object),
+        label=np.full(n, "", object), fpd=np.full(n, -1, np.int8))
+    _, _, rings = detect_in_memory(IdentityGraph(apps, links, total), RingConfig())
+    out = np.zeros((n, len(RING_FEATURES)), dtype=np.float32)
+    for ring in rings:
+        f = ring.features
+        out[ring.members] = [1.0, np.log1p(len(ring.members)), ring.score / 100.0,
+                             np.log1p(float(f.get("window_days", 0.0))),
+                             float(f.get("shared_kinds", 0)), float(f.get("density", 0.0))]
+    return out
+
+
+def with_ring_features(pg: PortfolioGraph, extra: np.ndarray) -> PortfolioGraph:
+    """A copy of ``pg`` whose applications also carry ``extra`` (own features, scaled)."""
+    from gnn.features import standardise
+
+    spec = pg.spec.model_copy(deep=True)
+    spec.app_features += list(RING_FEATURES)
+    mean, std = standardise(extra)
+    spec.mean[APP] += mean
+    spec.std[APP] += std
+    data = copy.copy(pg.data)
+    data[APP].x = torch.cat([pg.data[APP].x, torch.from_numpy(
+        ((extra - np.asarray(mean)) / np.asarray(std)).astype(np.float32))], dim=1)
+    return dataclasses.replace(pg, data=data, spec=spec,
+                               own=np.concatenate([pg.own, extra], axis=1))
+
+
+def rings(args: argparse.Namespace) -> None:
+    """The three models with and without ring features, on the same graphs and splits."""
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        folder = _generate(args.work / f"p{args.applications}_s{seed}", args.applications,
+                           seed)
+        pg = build_graph(*tables_from_export(folder))
+        started = time.perf_counter()
+        extra = ring_features(pg)
+        ring_s = time.perf_counter() - started
+        config = GnnConfig(model=ModelConfig(conv=args.conv),
+                           train=TrainConfig(epochs=args.epochs, seed=seed))
+        for variant, graph in (("without", pg), ("with", with_ring_features(pg, extra))):
+            run = evaluate(graph, config, extra_sets=_truth_set(graph, folder))
+            record: dict[str, object] = {"seed": seed, "rings": variant,
+                                         "apps_in_rings": int(extra[:, 0].sum()),
+                                         "ring_detection_s": ring_s,
+                                         "ship": run.comparison.ship}
+            for name, fig in run.comparison.models.items():
+                for part, m in (("val", fig.val), ("test", fig.test), *fig.extra.items()):
+                    record[f"{name}.{part}"] = {"ap": m.average_precision,
+                                                "roc_auc": m.roc_auc,
+                                                "recall@1%": m.recall_at_1pct}
+            _emit(record)
+
+
+SAMPLE_IDS = Query("bench.gnn.sample_ids",
+                   "MATCH (a:Application) WITH a.application_id AS id, rand() AS r "
+                   "ORDER BY r LIMIT $n RETURN id")
+
+
+def _latency_model(args: argparse.Namespace, settings: Settings) -> LoadedModel:
+    """A saved version (``--version``), else an R-GCN trained on a generated export (the
+    weights' quality does not change the cost of scoring)."""
+    if args.version:
+        return load_model(model_dir(settings), args.version)
+    folder = _generate(args.work / f"p{args.train_applications}_s1", args.train_applications, 1)
+    pg = build_graph(*tables_from_export(folder))
+    config = GnnConfig(model=ModelConfig(conv=args.conv), train=TrainConfig(epochs=args.epochs))
+    result = fit(pg.data, config, target=APP)
+    meta = ModelMeta(version="bench", created_at="", target=APP, threshold=result.threshold,
+                     config=config, spec=pg.spec, schema_fingerprint=pg.spec.fingerprint(),
+                     training={}, metrics={})
+    return LoadedModel(result.model.eval(), meta)
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": float(np.percentile(values, 50) * 1e3),
+            "p95_ms": float(np.percentile(values, 95) * 1e3),
+            "max_ms": float(np.max(values) * 1e3)}
+
+
+def _unfused_forward_backward(model: LoadedModel, data: HeteroData) -> None:
+    """The network as trained (one GraphConv call per edge type), forward and backward:
+    what ``explain`` cost before the layers were fused."""
+    x_dict = {t: x.clone().requires_grad_(t == APP) for t, x in data.x_dict.items()}
+    model.model(x_dict, data.edge_index_dict)[0].backward()
+
+
+def _latency_pass(runner: QueryRunner, model: LoadedModel, ids: list[str], fanout: int,
+                  hub_cap: int) -> dict[str, dict[str, float]]:
+    parts: dict[str, list[float]] = {k: [] for k in (
+        "total", "total_scorer_cpu", "ping", "read", "subgraph", "model",
+        "reference_unfused_network")}
+    score_application(runner, ids[0], model, fanout, hub_cap=hub_cap)  # query plans
+    for app_id in ids:
+        t0 = time.perf_counter()
+        runner.read(PING)
+        t1, cpu = time.perf_counter(), time.thread_time()
+        score_application(runner, app_id, model, fanout, hub_cap=hub_cap)
+        t2 = time.perf_counter()
+        # CPU this thread spent (driver, subgraph, network, reasons; not Neo4j's): what
+        # one call costs on an idle core, whatever the machine's load.
+        parts["total_scorer_cpu"].append(time.thread_time() - cpu)
+        hood = read_neighbourhood(runner, app_id, fanout, hub_cap)
+        t3 = time.perf_counter()
+        data, info = neighbourhood_graph(hood, model)
+        t4 = time.perf_counter()
+        explain(model, data, info)
+        t5 = time.perf_counter()
+        _unfused_forward_backward(model, data)
+        t6 = time.perf_counter()
+        for key, value in (("ping", t1 - t0), ("total", t2 - t1), ("read", t3 - t2),
+                           ("subgraph", t4 - t3), ("model", t5 - t4),
+                           ("reference_unfused_network", t6 - t5)):
+            parts[key].append(value)
+    return {name: _percentiles(values) for name, values in parts.items()}
+
+
 def latency(args: argparse.Namespace) -> None:
+    """``score_application`` end to end on random applications of the loaded graph, then
+    the same applications part by part: Cypher read, subgraph, forward + backward +
+    reasons; references in the same run: a bare ``RETURN 1`` round trip and the unfused
+    network's forward + backward. First every identifier scanned (as before hub
+    statistics), then ``write_hub_stats`` (timed; it writes onto the graph's hub nodes)
+    and the same applications with hubs read from their stored statistics."""
     settings = get_settings()
     torch.set_num_threads(1)
+    model = _latency_model(args, settings)
+    fanout, hub_cap = settings.gnn_score_fanout, args.hub_cap or settings.gnn_hub_cap
     with QueryRunner.from_settings(settings) as runner:
-        pg = load_graph(runner)
-        config = GnnConfig(model=ModelConfig(conv=args.conv),
-                       train=TrainConfig(epochs=args.epochs))
-        result = fit(pg.data, config, target=APP)
-        meta = ModelMeta(version="bench", created_at="", target=APP,
-                         threshold=result.threshold, config=config, spec=pg.spec,
-                         schema_fingerprint=pg.spec.fingerprint(), training={}, metrics={})
-        model = LoadedModel(result.model.eval(), meta)
-        ids = pg.apps["application_id"].sample(args.samples, random_state=0).tolist()
-        score_application(runner, ids[0], model)  # warm up the query plan
-        parts: dict[str, list[float]] = {"total": [], "ping": [], "read": [], "model": []}
-        for app_id in ids:
-            t0 = time.perf_counter()
-            runner.read(PING)
-            t1 = time.perf_counter()
-            score_application(runner, app_id, model, fanout=settings.gnn_score_fanout)
-            t2 = time.perf_counter()
-            hood = read_neighbourhood(runner, app_id, settings.gnn_score_fanout)
-            t3 = time.perf_counter()
-            data, info = neighbourhood_graph(hood, model)
-            explain(model, data, info)
-            t4 = time.perf_counter()
-            parts["ping"].append(t1 - t0)
-            parts["total"].append(t2 - t1)
-            parts["read"].append(t3 - t2)
-            parts["model"].append(t4 - t3)
-    record: dict[str, object] = {"applications": len(pg.apps), "samples": len(ids),
-                                 "conv": args.conv}
-    for name, values in parts.items():
-        record[f"{name}_p50_ms"] = float(np.percentile(values, 50) * 1e3)
-        record[f"{name}_p95_ms"] = float(np.percentile(values, 95) * 1e3)
-    _emit(record)
+        ids = [r["id"] for r in runner.read(SAMPLE_IDS, n=args.samples)]
+        base = {"samples": len(ids), "model_version": model.version, "kind": model.kind,
+                "fanout": fanout, "threads": 1}
+        _emit({**base, "hubs": "scanned every call",
+               **_latency_pass(runner, model, ids, fanout, 2**62)})
+        started = time.perf_counter()
+        written = write_hub_stats(runner, hub_cap)
+        _emit({"write_hub_stats_s": time.perf_counter() - started, "hub_nodes": written,
+               "hub_cap": hub_cap})
+        _emit({**base, "hubs": f"stored statistics above {hub_cap} links",
+               **_latency_pass(runner, model, ids, fanout, hub_cap)})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("quality", "scale", "latency", "arch"):
+    for name in ("quality", "scale", "latency", "arch", "rings"):
         p = sub.add_parser(name)
         p.add_argument("--applications", type=int, default=20_000)
         p.add_argument("--epochs", type=int, default=30)
@@ -257,13 +420,27 @@ def main() -> None:
     sub.choices["quality"].add_argument("--seeds", default="1,2,3")
     sub.choices["quality"].add_argument("--wipe", action="store_true")
     sub.choices["scale"].add_argument("--seed", type=int, default=1)
+    sub.choices["scale"].add_argument("--export", type=Path,
+                                      help="an existing export (default: generate one)")
+    sub.choices["scale"].add_argument("--from-neo4j", action="store_true",
+                                      help="read the graph from the configured Neo4j")
+    sub.choices["scale"].add_argument("--batch-size", type=int, default=512)
+    sub.choices["scale"].add_argument("--fanouts", default="10,10")
+    sub.choices["scale"].add_argument("--patience", type=int, default=8)
+    sub.choices["scale"].add_argument("--truth-sample", type=int, default=20_000)
     sub.choices["arch"].add_argument("--seeds", default="1,2,3")
     sub.choices["arch"].add_argument("--convs", default="sage,rgcn,hgt")
+    sub.choices["rings"].add_argument("--seeds", default="1,2,3")
     sub.choices["latency"].add_argument("--samples", type=int, default=300)
+    sub.choices["latency"].add_argument("--version", help="a saved model (default: train "
+                                        "one on a generated export)")
+    sub.choices["latency"].add_argument("--train-applications", type=int, default=20_000)
+    sub.choices["latency"].add_argument("--hub-cap", type=int, help="default: settings")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(1)
-    {"quality": quality, "scale": scale, "latency": latency, "arch": arch}[args.command](args)
+    {"quality": quality, "scale": scale, "latency": latency, "arch": arch,
+     "rings": rings}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fraudgraph.memory import peak_rss_mib
 from fraudgraph.settings import REPO_ROOT, Settings
@@ -94,40 +96,56 @@ REFERENCE_APPS = Query("bench.create_applications",
 
 
 def child_reference(folder: Path, keys: tuple[str, str], batch: int) -> dict[str, object]:
-    """Validate every row first (not timed), then time plain CREATE writes of them."""
+    """Validate rows a batch at a time (not timed), then time plain CREATE writes of them;
+    streaming, so the reference's memory stays flat like the loader's."""
     from ingest.readers import find_tables, iter_rows
-    from ingest.records import to_application
+    from ingest.records import Record, to_application
 
     pseudo = Pseudonymiser(*keys)
     files, _ = find_tables(folder)
     apps = next(f for f in files if f.table.name == "applications")
-    records = []
-    for _, raw in iter_rows(apps):
-        try:
-            records.append(to_application(raw, pseudo, date.today()))
-        except ValueError:
-            continue
+
+    def batches() -> Iterator[list[Record]]:
+        chunk: list[Record] = []
+        for _, raw in iter_rows(apps):
+            try:
+                chunk.append(to_application(raw, pseudo, date.today()))
+            except ValueError:
+                continue
+            if len(chunk) == batch:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
     links = [_reference_link(i) for i in range(len(LINKS))]
     settings = bench_settings(keys)
-    relationships = 0
-    started = time.monotonic()
+    relationships = applications = 0
+    seconds = 0.0
     with QueryRunner.from_settings(settings) as runner:
-        for i in range(0, len(records), batch):
-            chunk = records[i:i + batch]
-            with runner.transaction() as tx:
-                ids = tx.run(REFERENCE_APPS, rows=[
-                    {"props": {"application_id": r.key, **{k: v for k, v in r.props.items()
-                                                           if v is not None}}} for r in chunk])
-                by_link: dict[int, list[dict[str, object]]] = {}
-                for record, row in zip(chunk, ids, strict=True):
-                    for ref in record.identifiers:
-                        by_link.setdefault(LINKS.index(ref.link), []).append(
-                            {"id": row["id"], "key": ref.key})
-                for index, rows in by_link.items():
-                    tx.run(links[index], rows=rows)
-                    relationships += len(rows)
-    return {"seconds": time.monotonic() - started, "applications": len(records),
-            "relationships": relationships}
+        for chunk in batches():
+            started = time.monotonic()
+            relationships += _write_reference(runner, chunk, links)
+            seconds += time.monotonic() - started
+            applications += len(chunk)
+    return {"seconds": seconds, "applications": applications, "relationships": relationships}
+
+
+def _write_reference(runner: QueryRunner, chunk: list[Any], links: list[Query]) -> int:
+    relationships = 0
+    with runner.transaction() as tx:
+        ids = tx.run(REFERENCE_APPS, rows=[
+            {"props": {"application_id": r.key, **{k: v for k, v in r.props.items()
+                                                   if v is not None}}} for r in chunk])
+        by_link: dict[int, list[dict[str, object]]] = {}
+        for record, row in zip(chunk, ids, strict=True):
+            for ref in record.identifiers:
+                by_link.setdefault(LINKS.index(ref.link), []).append(
+                    {"id": row["id"], "key": ref.key})
+        for index, rows in by_link.items():
+            tx.run(links[index], rows=rows)
+            relationships += len(rows)
+    return relationships
 
 
 def run_child(mode: str, folder: Path, keys: tuple[str, str], batch: int) -> dict[str, object]:

@@ -2,6 +2,8 @@
 
     .venv/bin/python -m benchmarks.rings --applications 100000 --seed 7
     .venv/bin/python -m benchmarks.rings --applications 20000 --seeds 1,2,3 --quality-only
+    set -a; . var/shared-1m.env; set +a
+    .venv/bin/python -m benchmarks.rings --loaded var/bench/portfolio-1000000-7
 
 For each seed: generate a portfolio (with ground truth), load it into the configured Neo4j
 (wiped first; that database must be a scratch one), run full detection with write-back,
@@ -9,6 +11,10 @@ split into read / projection / communities / scoring / write-back with peak memo
 igraph's bare Leiden on the same projection as the reference, score a sample of
 applications incrementally (p50/p95 ms), and evaluate against the truth. Prints one JSON
 object per seed. Uses the environment's Settings (NEO4J_PASSWORD, FRAUDGRAPH_NEO4J_PORT...).
+
+With ``--loaded DIR`` nothing is generated, loaded or wiped: the same measurements run on
+the database the settings point at, which already holds the portfolio generated into DIR
+(its ground truth in DIR/truth), e.g. a shared 1M-application graph.
 """
 
 from __future__ import annotations
@@ -36,6 +42,12 @@ from rings.graphdata import Applications, IdentityGraph, Links
 from rings.incremental import score_application
 from synthetic import generate_portfolio
 
+# Every application's id, in the detection's order (node ids ascending): the run itself
+# reads attributes only where strong links join applications.
+APPLICATION_IDS = Query("bench.application_ids",
+                        "MATCH (a:Application) RETURN collect(id(a)) AS nid, "
+                        "collect(a.application_id) AS ids")
+
 WIPE_BATCH = Query("bench.wipe_batch",
                    "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n")
 
@@ -62,6 +74,13 @@ def load_portfolio(runner: QueryRunner, folder: Path, applications: int, seed: i
     loaded = time.perf_counter()
     return {"generate_s": round(generated - started, 1), "load_s": round(loaded - generated, 1),
             "loaded_applications": report.tables["applications"].loaded}
+
+
+def application_ids(runner: QueryRunner, graph: IdentityGraph) -> list[str]:
+    row = runner.read_plain(APPLICATION_IDS)[0]
+    ids = np.asarray(row["ids"], dtype=object)[np.argsort(np.asarray(row["nid"]))]
+    assert len(ids) == graph.n_apps, "applications changed during the run"
+    return [str(a) for a in ids]
 
 
 def incremental_ms(runner: QueryRunner, app_ids: list[str], config, count: int,  # type: ignore
@@ -92,7 +111,7 @@ def tile(graph: IdentityGraph, copies: int) -> IdentityGraph:
     links = Links(app=np.concatenate([graph.links.app + c * n for c in range(copies)]),
                   ident=np.concatenate([graph.links.ident + c * m for c in range(copies)]),
                   rel=np.tile(graph.links.rel, copies), mobile=np.tile(graph.links.mobile, copies))
-    return IdentityGraph(apps, links, m * copies)
+    return IdentityGraph(apps, links, m * copies, model_medians=graph.model_medians)
 
 
 def in_memory_at_scale(graph: IdentityGraph, config, copies: int) -> dict:  # type: ignore
@@ -108,13 +127,15 @@ def in_memory_at_scale(graph: IdentityGraph, config, copies: int) -> dict:  # ty
             "peak_rss_mb": round(peak_rss_mb())}
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> dict:
+def run_seed(args: argparse.Namespace, seed: int | None) -> dict:
+    """Figures of one portfolio: generated and loaded for ``seed``, or (``seed`` None)
+    the one already loaded from ``args.loaded``."""
     settings = get_settings()
     config = load_config(args.config or settings.ring_config_file)
-    folder = args.work / f"portfolio-{args.applications}-{seed}"
-    out: dict = {"applications": args.applications, "seed": seed}
+    folder = args.loaded or args.work / f"portfolio-{args.applications}-{seed}"
+    out: dict = {"applications": args.applications, "seed": seed, "portfolio": str(folder)}
     with QueryRunner.from_settings(settings) as runner:
-        if not args.reuse:
+        if seed is not None and not args.reuse:
             out["load"] = load_portfolio(runner, folder, args.applications, seed,
                                          not args.no_repayments)
         rss_before = peak_rss_mb()
@@ -122,6 +143,7 @@ def run_seed(args: argparse.Namespace, seed: int) -> dict:
         out["detect_s"] = result.timings | {"total": round(sum(result.timings.values()), 3)}
         out["peak_rss_mb"] = {"before": round(rss_before), "after_detect": round(peak_rss_mb())}
         out["counts"] = result.counts
+        out["applications"] = result.counts["applications"]
         started = time.perf_counter()
         reference = bare_leiden(result.projection, config)
         out["bare_leiden_reference_s"] = round(time.perf_counter() - started, 3)
@@ -129,9 +151,10 @@ def run_seed(args: argparse.Namespace, seed: int) -> dict:
         out["bare_leiden_communities"] = {"count": int(len(sizes)),
                                           "largest": int(sizes.max()) if len(sizes) else 0}
         out["peak_rss_mb"]["after_reference"] = round(peak_rss_mb())
-        ids = [str(a) for a in result.graph.apps.ids]
+        ids = application_ids(runner, result.graph)
         if not args.quality_only:
-            out["incremental"] = incremental_ms(runner, ids, config, args.incremental, seed)
+            out["incremental"] = incremental_ms(runner, ids, config, args.incremental,
+                                                config.seed if seed is None else seed)
         if args.tile > 1:
             out["tiled"] = in_memory_at_scale(result.graph, config, args.tile)
     truth = read_truth(folder)
@@ -161,12 +184,19 @@ def main() -> None:
                              "defaults as evidence)")
     parser.add_argument("--reuse", action="store_true",
                         help="detect on what is loaded already (skip generate and load)")
+    parser.add_argument("--loaded", type=Path, default=None, metavar="DIR",
+                        help="measure the database as loaded (never wiped) from the portfolio "
+                             "folder DIR, whose truth/ is the ground truth; no generation")
     parser.add_argument("--quality-only", action="store_true")
     parser.add_argument("--tile", type=int, default=1,
                         help="also time the in-memory steps on this many copies of the graph")
     args = parser.parse_args()
     configure("WARNING")  # keep stdout to the JSON lines
     server.start(get_settings())
+    if args.loaded:
+        read_truth(args.loaded)  # fail before the run, not after it
+        print(json.dumps(run_seed(args, None)), flush=True)
+        return
     for seed in (int(s) for s in args.seeds.split(",")):
         print(json.dumps(run_seed(args, seed)), flush=True)
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Where the console finds the API (the console never opens its own path to Neo4j).
     console_api_url: str = Field(default="http://127.0.0.1:8000",
                                  validation_alias="FRAUDGRAPH_API_URL")
+    # How long the API keeps figures that read the whole portfolio (dealers league).
+    api_cache_seconds: float = Field(default=300.0, ge=0,
+                                     validation_alias="FRAUDGRAPH_API_CACHE_SECONDS")
 
     # --- rings (issue 3): fields below this line
     # A TOML or JSON file overriding rings.config.RingConfig (weights per link kind...).
@@ -70,6 +73,8 @@ class Settings(BaseSettings):
     gnn_model_dir: Path | None = Field(default=None, validation_alias="FRAUDGRAPH_MODEL_DIR")
     # Neighbours read per identifier when one application is scored from Neo4j.
     gnn_score_fanout: int = Field(default=10, ge=1, validation_alias="FRAUDGRAPH_GNN_FANOUT")
+    # Identifiers with more links than this take span and dealer count from a cache.
+    gnn_hub_cap: int = Field(default=200, ge=1, validation_alias="FRAUDGRAPH_GNN_HUB_CAP")
 
     # --- lifecycle (issue 5): fields below this line
     lifecycle_policy_path: Path | None = Field(

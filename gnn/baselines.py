@@ -8,6 +8,11 @@ only** (validation and test labels never leak in); over all identifiers, the nei
 count, fraud count and mean loan amount; and two hops out, the fraud count of the
 neighbours' neighbours.
 
+Two-hop aggregates only go through identifiers that at most ``HOP2_MAX_DEGREE``
+applications share (a ring's phone, not a dealer's Wi-Fi or a giant employer): a hub
+adds nothing but noise two hops out, and the cap keeps scoring one application from
+Neo4j bounded (``gnn.gbt_score`` reads exactly these features for one application).
+
 Label counts are point-in-time: an application only counts the neighbours' train labels
 that were known (``labeled_ts``) before it was submitted. Without that, a train
 application sees its ring-mates' labels from the same period while a test application
@@ -23,11 +28,17 @@ import lightgbm as lgb
 import numpy as np
 
 from gnn.data import GRAPH_RELS, PortfolioGraph
+from gnn.features import app_feature_names
 from gnn.metrics import best_f1_threshold
 from graph.schema import IDENTIFIER_RELS
 
+GBT_OWN = "gbt_own"
+GBT_NEIGHBOURS = "gbt_neighbours"
+
 #: Kinds of link whose neighbours count as "sharing an identifier" (not dealer/agent).
 SHARED_RELS: tuple[str, ...] = tuple(rel.value for rel in IDENTIFIER_RELS)
+#: Identifiers shared by more applications than this are not expanded two hops out.
+HOP2_MAX_DEGREE = 50
 
 
 def _known_before(event_app: np.ndarray, event_node: np.ndarray, query_app: np.ndarray,
@@ -56,6 +67,31 @@ def _known_before(event_app: np.ndarray, event_node: np.ndarray, query_app: np.n
     return cum[end] - cum[start]
 
 
+_PER_REL = ("log_degree", "train_fraud", "train_labelled", "train_fraud_share")
+_HOPS = ("hop1_log_count", "hop1_train_fraud", "hop1_mean_loan", "hop2_log_count",
+         "hop2_train_fraud")
+
+
+def neighbour_feature_names() -> list[str]:
+    """Columns of ``neighbour_aggregates``, in order."""
+    return [f"{rel.value.lower()}_{k}" for rel in GRAPH_RELS for k in _PER_REL] + list(_HOPS)
+
+
+def gbt_feature_names(kind: str, link_rels: list[str]) -> list[str]:
+    """The input columns of a baseline: own features, plus neighbour aggregates."""
+    own = app_feature_names(link_rels)
+    return own if kind == GBT_OWN else own + neighbour_feature_names()
+
+
+def gbt_features(pg: PortfolioGraph, kind: str, label_mask: np.ndarray) -> np.ndarray:
+    """A baseline's input rows for every application; neighbour aggregates count the
+    labels in ``label_mask`` (the train split in evaluation, every label when scoring)."""
+    if kind == GBT_OWN:
+        return pg.own
+    hood, _ = neighbour_aggregates(pg, label_mask)
+    return np.concatenate([pg.own, hood], axis=1)
+
+
 def neighbour_aggregates(pg: PortfolioGraph, train_mask: np.ndarray) -> tuple[np.ndarray,
                                                                                list[str]]:
     """One- and two-hop aggregates per application, using train labels only."""
@@ -69,7 +105,6 @@ def neighbour_aggregates(pg: PortfolioGraph, train_mask: np.ndarray) -> tuple[np
     known = train_mask.astype(float)
     loan = pg.apps["loan_amount"].astype(float).fillna(0.0).to_numpy()
     columns: list[np.ndarray] = []
-    names: list[str] = []
     # Node-level sums and links per end label (the Phone label is shared by three rels).
     node_sums: dict[str, dict[str, np.ndarray]] = {}
     label_links: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -98,30 +133,38 @@ def neighbour_aggregates(pg: PortfolioGraph, train_mask: np.ndarray) -> tuple[np
         other_fraud[a] = _known_before(ev_a, ev_n, a, n, ts, event_ts, fraud)
         other_known[a] = _known_before(ev_a, ev_n, a, n, ts, event_ts, known)
         columns += [np.log1p(deg), other_fraud, other_known, other_fraud / (other_known + 1)]
-        names += [f"{rel.value.lower()}_{k}" for k in ("log_degree", "train_fraud",
-                                                       "train_labelled", "train_fraud_share")]
         if rel.value in SHARED_RELS:
             np.add.at(hop1_count, a, sums["deg"][n] - 1)
             np.add.at(hop1_fraud, a, other_fraud[a])
             np.add.at(hop1_loan, a, sums["loan"][n] - loan[a])
-    # Two hops: the one-hop fraud counts of the applications sharing an identifier that
-    # were submitted earlier (so still point-in-time), and the two-hop neighbour count.
+    # Two hops, through non-hub identifiers only (HOP2_MAX_DEGREE) on both hops: the
+    # fraud counts (point in time) of the applications sharing an identifier that were
+    # submitted earlier, and the one-hop neighbour counts of every application sharing one.
+    hop1_fraud_small = np.zeros(n_apps)
+    for rel, label in GRAPH_RELS.items():
+        if rel.value in SHARED_RELS:
+            a, n = pg.links[rel.value]
+            small = node_sums[label.value]["deg"][n] <= HOP2_MAX_DEGREE
+            ev_a, ev_n = label_links[label.value]
+            np.add.at(hop1_fraud_small, a[small], _known_before(
+                ev_a, ev_n, a[small], n[small], ts, event_ts, fraud))
     hop2_fraud = np.zeros(n_apps)
     hop2_count = np.zeros(n_apps)
     for rel, label in GRAPH_RELS.items():
         if rel.value not in SHARED_RELS:
             continue
         a, n = pg.links[rel.value]
+        small = node_sums[label.value]["deg"][n] <= HOP2_MAX_DEGREE
+        a, n = a[small], n[small]
         ev_a, ev_n = label_links[label.value]
         c_node = np.zeros(len(pg.node_keys[label.value]))
         np.add.at(c_node, ev_n, hop1_count[ev_a])
-        np.add.at(hop2_fraud, a, _known_before(ev_a, ev_n, a, n, ts, ts, hop1_fraud))
+        np.add.at(hop2_fraud, a, _known_before(ev_a, ev_n, a, n, ts, ts, hop1_fraud_small))
+        # Every other link to the node (one of them may be this application's other link).
         np.add.at(hop2_count, a, c_node[n] - hop1_count[a])
     columns += [np.log1p(hop1_count), hop1_fraud, hop1_loan / np.maximum(hop1_count, 1),
                 np.log1p(np.maximum(hop2_count, 0)), hop2_fraud]
-    names += ["hop1_log_count", "hop1_train_fraud", "hop1_mean_loan", "hop2_log_count",
-              "hop2_train_fraud"]
-    return np.stack(columns, axis=1).astype(np.float32), names
+    return np.stack(columns, axis=1).astype(np.float32), neighbour_feature_names()
 
 
 @dataclass
@@ -133,7 +176,7 @@ class GbtModel:
     feature_names: list[str]
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        return self.booster.predict_proba(features)[:, 1]
+        return self.booster.booster_.predict(features)
 
 
 def fit_gbt(features: np.ndarray, y: np.ndarray, train: np.ndarray, val: np.ndarray,
@@ -145,8 +188,9 @@ def fit_gbt(features: np.ndarray, y: np.ndarray, train: np.ndarray, val: np.ndar
         subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=seed,
         scale_pos_weight=min(50.0, (int(train.sum()) - positives) / positives),
         verbose=-1, n_jobs=2)
-    booster.fit(features[train], y[train], eval_X=(features[val],), eval_y=(y[val],),
+    booster.fit(features[train], y[train], feature_name=list(names),
+                eval_X=(features[val],), eval_y=(y[val],),
                 eval_metric="average_precision",
                 callbacks=[lgb.early_stopping(50, verbose=False)])
-    val_score = booster.predict_proba(features[val])[:, 1]
+    val_score = booster.booster_.predict(features[val])
     return GbtModel(booster, best_f1_threshold(y[val], val_score), names)

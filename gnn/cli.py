@@ -67,24 +67,22 @@ def register(app: typer.Typer) -> None:
         epochs: Annotated[int | None, typer.Option(help="GNN epochs (default: config).")] = None,
         config_file: Annotated[Path | None, typer.Option(help="GnnConfig as JSON.")] = None,
         champion: Annotated[bool, typer.Option(
-            help="Treat the new model as a champion candidate even if a baseline beats it."
-        )] = False,
-        challenger: Annotated[bool, typer.Option(
-            help="Mark the new model challenger (scores in shadow).")] = False,
+            help="Ship the GNN even if a baseline beats it.")] = False,
     ) -> None:
-        """Train, compare with the baselines, save a new model version. A model that beats
-        both baselines on test average precision (or --champion) becomes champion when the
-        registry has none; otherwise it becomes challenger, and replacing the champion is a
-        four-eyes `fraudgraph promote`."""
+        """Train the GNN beside both baselines, save the versions, and give the model that
+        should ship a role: the GNN if it beats both baselines on validation and test
+        average precision (or --champion), else the better baseline. It becomes champion
+        when the registry has none, otherwise challenger (scores in shadow); replacing the
+        champion is a four-eyes `fraudgraph promote`."""
         from gnn.promotion import train_and_register
         from graph.runner import QueryRunner
 
         settings = get_settings()
         with QueryRunner.from_settings(settings) as runner:
             outcome = train_and_register(runner, settings, _config(epochs, config_file),
-                                         candidate=champion, challenger=challenger)
+                                         candidate=champion)
         console.print(_comparison_table(outcome.comparison))
-        console.print(f"saved model {outcome.version} in {outcome.path}")
+        console.print(f"saved {', '.join(outcome.saved)} in {outcome.path.parent}")
         console.print(outcome.message, highlight=False)
 
     @app.command("score")
@@ -100,7 +98,8 @@ def register(app: typer.Typer) -> None:
         model, shadow = load_champion(settings), load_challenger(settings)
         with QueryRunner.from_settings(settings) as runner:
             result = score_application(runner, application_id, model,
-                                       fanout=settings.gnn_score_fanout, shadow=shadow)
+                                       fanout=settings.gnn_score_fanout, shadow=shadow,
+                                       hub_cap=settings.gnn_hub_cap)
         console.print_json(result.model_dump_json())
 
     @app.command("score-portfolio")
@@ -124,14 +123,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("models")
     def models_cmd() -> None:
-        """List saved model versions and which is champion / challenger."""
-        from gnn.registry import list_versions, model_dir, role_version
+        """List saved model versions, what each is (GNN or baseline) and which is
+        champion / challenger."""
+        from gnn.registry import ModelMeta, list_versions, model_dir, role_version
 
         root = model_dir(get_settings())
         roles = {role_version(root, "champion"): "champion",
                  role_version(root, "challenger"): "challenger"}
         for version in list_versions(root):
-            console.print(f"{version}  {roles.get(version, '')}")
+            meta = ModelMeta.model_validate_json((root / version / "meta.json").read_text())
+            console.print(f"{version}  {meta.kind}  {roles.get(version, '')}")
 
     @app.command("promote")
     def promote_cmd(

@@ -72,8 +72,17 @@ def model_price_medians(apps: pd.DataFrame) -> dict[str, float]:
             .median().items()}
 
 
+def _float(value: Any) -> float:
+    try:
+        return float(value) if value is not None else np.nan
+    except (TypeError, ValueError):
+        return np.nan
+
+
 def _floats(values: Any) -> np.ndarray:
     """A float array from a column or list; None and unparseable values become NaN."""
+    if isinstance(values, list):  # one application's neighbourhood: no pandas overhead
+        return np.array([_float(v) for v in values], dtype=float)
     column = pd.Series(np.asarray(values, dtype=object))
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 

@@ -40,24 +40,40 @@ def check_promotion(runner: QueryRunner, root: Path, version: str,
 
 @dataclass(frozen=True)
 class TrainOutcome:
-    version: str
+    version: str  # the version given a role (the shipped model), or the GNN's
     path: Path
     role: str  # "champion", "challenger" or "" (saved only)
     message: str
     comparison: Any
+    kind: str = "gnn"  # what ``version`` is: the GNN or the baseline that beat it
+    saved: tuple[str, ...] = ()  # every version this run saved
 
 
 def train_and_register(runner: QueryRunner, settings: Settings, config: GnnConfig, *,
-                       candidate: bool = False, challenger: bool = False) -> TrainOutcome:
+                       candidate: bool = False) -> TrainOutcome:
     """Build the graph from Neo4j, train the GNN beside both baselines on one time split,
-    save the model with its config, feature schema, data summary and metrics, and give it
-    the role the rules allow (see ``check_promotion``)."""
+    save the model with its config, feature schema, data summary and metrics, and give the
+    model that should ship the role the rules allow (see ``check_promotion``).
+
+    The GNN ships when it beats both baselines (``gnn.evaluate.to_ship``), or with
+    ``candidate``; otherwise the better baseline is saved too and ships in its place.
+    """
     from gnn.data import load_graph
-    from gnn.evaluate import evaluate
-    from gnn.registry import mark, model_dir, save_model
+    from gnn.evaluate import GNN, evaluate
 
     pg = load_graph(runner)
     run = evaluate(pg, config)
+    ship = GNN if candidate else run.comparison.ship
+    return register_run(settings, pg, run, config, ship)
+
+
+def register_run(settings: Settings, pg: Any, run: Any, config: GnnConfig,
+                 ship: str) -> TrainOutcome:
+    """Save the GNN of an evaluation run (and the baseline ``ship`` names, if it is one)
+    and mark the shipped model champion (first model) or challenger."""
+    from gnn.evaluate import GNN
+    from gnn.registry import mark, model_dir, save_gbt, save_model
+
     split = pg.split
     assert split is not None  # evaluate() refused an unlabelled graph
     training = {"applications": len(pg.apps), **run.comparison.split,
@@ -65,21 +81,25 @@ def train_and_register(runner: QueryRunner, settings: Settings, config: GnnConfi
                 "nodes": {t: int(pg.data[t].num_nodes) for t in pg.data.node_types},
                 "best_epoch": run.gnn.best_epoch}
     root = model_dir(settings)
-    meta = save_model(root, run.gnn.model, config, pg.spec, run.gnn.threshold, training,
-                      run.comparison.model_dump())
-    wins = run.comparison.gnn_is_champion or candidate
-    if wins and role_version(root, "champion") is None:
+    metrics = run.comparison.model_dump()
+    gnn_meta = save_model(root, run.gnn.model, config, pg.spec, run.gnn.threshold, training,
+                          metrics)
+    meta = gnn_meta
+    if ship != GNN:
+        meta = save_gbt(root, getattr(run, ship), ship, config, pg.spec, training, metrics)
+    saved = tuple(dict.fromkeys((gnn_meta.version, meta.version)))
+    why = ("" if ship == GNN else
+           f"the GNN does not beat both baselines; {ship} ships in its place ({meta.version})"
+           f" and the GNN is saved as {gnn_meta.version}. ")
+    if role_version(root, "champion") is None:
         mark(root, meta.version, "champion")
-        role, message = "champion", f"{meta.version} is the champion (first model)"
-    elif wins or challenger:
+        role, message = "champion", f"{why}{meta.version} is the champion (first model)"
+    else:
         mark(root, meta.version, "challenger")
         role = "challenger"
-        message = (f"{meta.version} is the challenger (scores in shadow); replacing the "
+        message = (f"{why}{meta.version} is the challenger (scores in shadow); replacing the "
                    "champion needs four eyes: `fraudgraph approvals request promote_model "
                    f"--param version={meta.version}`, then `fraudgraph promote "
                    f"{meta.version} --approval ID`")
-    else:
-        role = ""
-        message = (f"the GNN does not beat both baselines ({run.comparison.best} is better "
-                   "on test AP): saved, not promoted")
-    return TrainOutcome(meta.version, root / meta.version, role, message, run.comparison)
+    return TrainOutcome(meta.version, root / meta.version, role, message, run.comparison,
+                        kind=ship, saved=saved)

@@ -1,30 +1,36 @@
 """Versioned models on disk: ``<model_dir>/<version>/model.pt`` + ``meta.json``.
 
 ``meta.json`` holds the config, the feature schema (``FeatureSpec``), a summary of the
-training data and the evaluation figures. ``champion.json`` / ``challenger.json`` in the
-model folder name the version that scores for real and the one that scores in shadow
-beside it. Loading rebuilds the network from the saved schema and refuses a model whose
-schema differs from the graph this code builds (or from the one it is given).
+training data and the evaluation figures. ``kind`` says what the weights are: the GNN
+(``model.pt``) or one of the LightGBM baselines (``model.txt``, with its feature names),
+so a baseline that beats the GNN can be shipped and scored like it. ``champion.json`` /
+``challenger.json`` in the model folder name the version that scores for real and the one
+that scores in shadow beside it. Loading rebuilds the model from the saved schema and
+refuses one whose schema differs from the graph this code builds (or the one it is given).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import lightgbm as lgb
 import torch
 from pydantic import BaseModel
 
 from fraudgraph.settings import Settings
+from gnn.baselines import GBT_NEIGHBOURS, GBT_OWN, GbtModel, gbt_feature_names
 from gnn.config import GnnConfig
 from gnn.data import APP, GRAPH_RELS, edge_types
 from gnn.features import NODE_FEATURES, FeatureSpec, app_feature_names
 from gnn.model import HeteroGnn
 
 Role = Literal["champion", "challenger"]
+GNN = "gnn"
+ModelKind = Literal["gnn", "gbt_own", "gbt_neighbours"]
 
 
 class SchemaMismatch(ValueError):
@@ -47,18 +53,27 @@ class ModelMeta(BaseModel):
     schema_fingerprint: str
     training: dict[str, Any]
     metrics: dict[str, Any]
+    kind: ModelKind = "gnn"
+    #: Baselines only: the booster's input columns, in order.
+    feature_names: list[str] = []
 
 
 @dataclass
 class LoadedModel:
-    """A network ready to score, with its metadata."""
+    """A model ready to score (the GNN, or a LightGBM baseline), with its metadata."""
 
-    model: HeteroGnn
+    model: HeteroGnn | lgb.Booster
     meta: ModelMeta
+    #: What scoring keeps between calls for this model (its fused network).
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
         return self.meta.version
+
+    @property
+    def kind(self) -> ModelKind:
+        return self.meta.kind
 
     @property
     def spec(self) -> FeatureSpec:
@@ -88,8 +103,17 @@ def current_layout_fingerprint() -> str:
     return spec.fingerprint()
 
 
-def new_version(spec: FeatureSpec) -> str:
-    return f"gnn-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{spec.fingerprint()[:6]}"
+def new_version(spec: FeatureSpec, kind: ModelKind = "gnn") -> str:
+    stamp = time.strftime('%Y%m%dT%H%M%S', time.gmtime())
+    return f"{kind.replace('_', '-')}-{stamp}-{spec.fingerprint()[:6]}"
+
+
+def _new_folder(root: Path, version: str) -> Path:
+    folder = root / version
+    if folder.exists():
+        raise FileExistsError(f"model version {version} already exists in {root}")
+    folder.mkdir(parents=True)
+    return folder
 
 
 def save_model(root: Path, model: HeteroGnn, config: GnnConfig, spec: FeatureSpec,
@@ -97,10 +121,7 @@ def save_model(root: Path, model: HeteroGnn, config: GnnConfig, spec: FeatureSpe
                version: str | None = None) -> ModelMeta:
     """Write a new version folder; returns its metadata."""
     version = version or new_version(spec)
-    folder = root / version
-    if folder.exists():
-        raise FileExistsError(f"model version {version} already exists in {root}")
-    folder.mkdir(parents=True)
+    folder = _new_folder(root, version)
     meta = ModelMeta(
         version=version, created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         target=model.target, threshold=threshold, config=config, spec=spec,
@@ -108,6 +129,37 @@ def save_model(root: Path, model: HeteroGnn, config: GnnConfig, spec: FeatureSpe
     torch.save(model.state_dict(), folder / "model.pt")
     (folder / "meta.json").write_text(meta.model_dump_json(indent=2), encoding="utf-8")
     return meta
+
+
+def save_gbt(root: Path, gbt: GbtModel, kind: ModelKind, config: GnnConfig,
+             spec: FeatureSpec, training: dict[str, Any], metrics: dict[str, Any],
+             version: str | None = None) -> ModelMeta:
+    """Write a LightGBM baseline as a new version (``model.txt`` + ``meta.json``)."""
+    if kind == GNN:
+        raise ValueError("save_gbt saves the LightGBM baselines; use save_model for the GNN")
+    version = version or new_version(spec, kind)
+    folder = _new_folder(root, version)
+    meta = ModelMeta(
+        version=version, created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        target=spec.app_type, threshold=gbt.threshold, config=config, spec=spec,
+        schema_fingerprint=spec.fingerprint(), training=training, metrics=metrics,
+        kind=kind, feature_names=gbt.feature_names)
+    gbt.booster.booster_.save_model(str(folder / "model.txt"))
+    (folder / "meta.json").write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+    return meta
+
+
+def _load_gbt(folder: Path, meta: ModelMeta) -> lgb.Booster:
+    """The booster, refused unless its columns are the ones this code computes."""
+    expected = gbt_feature_names(meta.kind, meta.spec.link_rels)
+    if meta.feature_names != expected:
+        raise SchemaMismatch(f"model {meta.version} ({meta.kind}) was trained on features "
+                             f"{meta.feature_names}; this code computes {expected}: retrain it")
+    booster = lgb.Booster(model_file=str(folder / "model.txt"))
+    if booster.feature_name() != [n.replace(" ", "_") for n in expected]:
+        raise SchemaMismatch(f"model {meta.version}: model.txt's features "
+                             f"{booster.feature_name()} disagree with meta.json")
+    return booster
 
 
 def load_model(root: Path, version: str, expect: FeatureSpec | None = None,
@@ -125,6 +177,11 @@ def load_model(root: Path, version: str, expect: FeatureSpec | None = None,
         raise SchemaMismatch(
             f"model {version} was trained on feature schema {meta.schema_fingerprint}; this "
             f"code builds {current_layout_fingerprint()}: retrain it")
+    if meta.kind in (GBT_OWN, GBT_NEIGHBOURS):
+        loaded = LoadedModel(_load_gbt(folder, meta), meta)
+        if expect is not None:
+            loaded.check(expect)
+        return loaded
     in_dims = {t: (len(meta.spec.app_features) if t == meta.spec.app_type
                    else len(meta.spec.node_features)) for t in meta.spec.node_types}
     model = HeteroGnn(in_dims, [tuple(e) for e in meta.spec.edge_types], meta.target,

@@ -26,6 +26,16 @@ INDEXES: tuple[Query, ...] = (
         "index.application_label",
         "CREATE INDEX application_label IF NOT EXISTS FOR (a:Application) ON (a.label)",
     ),
+    # The API lists a run's rings and follows one ring id across runs.
+    Query("index.ring_run_id",
+          "CREATE INDEX ring_run_id IF NOT EXISTS FOR (g:Ring) ON (g.run_id)"),
+    Query("index.ring_ring_id",
+          "CREATE INDEX ring_ring_id IF NOT EXISTS FOR (g:Ring) ON (g.ring_id)"),
+    # An application's audit trail (GET /v1/audit?target=).
+    Query("index.audit_target",
+          "CREATE INDEX audit_target IF NOT EXISTS FOR (e:AuditEvent) ON (e.target)"),
+    Query("index.audit_actor",
+          "CREATE INDEX audit_actor IF NOT EXISTS FOR (e:AuditEvent) ON (e.actor)"),
 )
 
 AWAIT_INDEXES = Query("schema.await", "CALL db.awaitIndexes(300)")

@@ -61,7 +61,7 @@ def public_props(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _node_json(label: str, props: dict[str, Any]) -> dict[str, Any]:
+def node_json(label: str, props: dict[str, Any]) -> dict[str, Any]:
     key_name = NODE_KEYS.get(Label(label), "key")
     key = props.get(key_name)
     caption = props.get("masked") or props.get("value") or props.get("name") or key
@@ -78,7 +78,7 @@ def get_node(runner: QueryRunner, ref: NodeRef) -> dict[str, Any] | None:
     query = Query(f"explore.node_{ref.label.value}",
                   f"{_match_clause(ref)} RETURN labels(n)[0] AS label, properties(n) AS props")
     rows = runner.read(query, n_key=ref.key)
-    return _node_json(rows[0]["label"], rows[0]["props"]) if rows else None
+    return node_json(rows[0]["label"], rows[0]["props"]) if rows else None
 
 
 EXPAND = Query(
@@ -109,7 +109,7 @@ def neighbourhood(runner: QueryRunner, ref: NodeRef, hops: int = 1, limit: int =
     graph = Subgraph()
     if not rows:
         return graph
-    ids = {rows[0]["id"]: _node_json(rows[0]["label"], rows[0]["props"])}
+    ids = {rows[0]["id"]: node_json(rows[0]["label"], rows[0]["props"])}
     graph.nodes[ids[rows[0]["id"]]["id"]] = ids[rows[0]["id"]]
     frontier = [rows[0]["id"]]
     seen_edges: set[tuple[str, str, str]] = set()
@@ -121,7 +121,7 @@ def neighbourhood(runner: QueryRunner, ref: NodeRef, hops: int = 1, limit: int =
                 if len(ids) >= limit:
                     graph.truncated = True
                     continue
-                ids[row["to_id"]] = _node_json(row["to_label"], row["to_props"])
+                ids[row["to_id"]] = node_json(row["to_label"], row["to_props"])
                 graph.nodes[ids[row["to_id"]]["id"]] = ids[row["to_id"]]
                 next_frontier.append(row["to_id"])
             target = ids[row["to_id"]]
@@ -150,7 +150,7 @@ def shortest_path(runner: QueryRunner, a: NodeRef, b: NodeRef) -> Subgraph:
     graph = Subgraph()
     if not rows:
         return graph
-    nodes = [_node_json(n["label"], n["props"]) for n in rows[0]["nodes"]]
+    nodes = [node_json(n["label"], n["props"]) for n in rows[0]["nodes"]]
     element_ids = rows[0]["ids"]
     for node in nodes:
         graph.nodes[node["id"]] = node

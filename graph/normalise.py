@@ -7,6 +7,7 @@ the API's look-ups and the origination path normalise a value the same way.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -91,6 +92,7 @@ def mobile_phone(raw: str) -> str:
     return "+86" + national
 
 
+@functools.lru_cache(maxsize=1 << 16)  # switchboards, NAT IPs and employers recur
 def any_phone(raw: str) -> str:
     """A mainland mobile or landline (``021-65116166``) in E.164."""
     plain = _PLAIN_MOBILE.fullmatch(_PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw)))
@@ -136,6 +138,7 @@ def birth_date_of(normalised_id: str) -> date:
         ) from None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # switchboards, NAT IPs and employers recur
 def employer_name(raw: str) -> str:
     """A matching key for an employer: width-folded, spaces removed, company suffix dropped.
 
@@ -151,6 +154,7 @@ def employer_name(raw: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 16)  # switchboards, NAT IPs and employers recur
 def ip_address(raw: str) -> str:
     """A canonical IPv4 or IPv6 address (IPv6 compressed, lower case)."""
     try:

@@ -7,13 +7,13 @@ driver's retries are safe); multi-statement batches get one explicit transaction
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
-from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
 from fraudgraph.settings import Settings
 
@@ -45,21 +45,29 @@ Row = dict[str, Any]
 class Transaction:
     """An explicit transaction: several named statements that commit together."""
 
-    def __init__(self, tx: neo4j.Transaction) -> None:
+    def __init__(self, tx: neo4j.Transaction | neo4j.ManagedTransaction) -> None:
         self._tx = tx
 
     def run(self, query: Query, **params: Any) -> list[Row]:
         try:
             return [record.data() for record in self._tx.run(query.text, params)]
+        except TransientError:
+            raise  # a deadlock or lock timeout: ``QueryRunner.write_work`` retries on these
         except Neo4jError as exc:
             raise QueryError(query, exc) from exc
+
+
+T = TypeVar("T")
 
 
 class QueryRunner:
     """Runs named queries against one Neo4j database."""
 
     def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        # Server notifications ("index already exists", "property not seen yet") are
+        # expected here (idempotent schema setup, optional properties) and would flood logs.
+        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password),
+                                                  notifications_min_severity="OFF")
         self.database = database
         self.uri = uri
 
@@ -94,6 +102,22 @@ class QueryRunner:
     def write(self, query: Query, **params: Any) -> list[Row]:
         return self._execute(query, params, neo4j.WRITE_ACCESS)
 
+    def read_plain(self, query: Query, **params: Any) -> list[Row]:
+        """``read`` for bulk answers of plain values (numbers, strings, lists of them), rows
+        as the driver decoded them. ``Record.data()`` converts every list element in Python
+        (about 2 µs each): most of the time of reading a million-element column (rings)."""
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+            return [dict(record) for record in tx.run(query.text, params)]
+
+        try:
+            with self._driver.session(database=self.database,
+                                      default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(work)
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise DatabaseUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        except Neo4jError as exc:
+            raise QueryError(query, exc) from exc
+
     def _execute(self, query: Query, params: Mapping[str, Any], mode: str) -> list[Row]:
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             return [record.data() for record in tx.run(query.text, params)]
@@ -116,6 +140,17 @@ class QueryRunner:
                 with session.begin_transaction() as tx:
                     yield Transaction(tx)
                     tx.commit()
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise DatabaseUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+
+    def write_work(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` as one write transaction that the driver retries as a whole on
+        transient failures: concurrent writers merging the same node (two submissions at
+        one new dealer) can deadlock, and one of them must simply run again. ``work`` may
+        be called more than once, so it must touch nothing but its ``Transaction``."""
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_write(lambda tx: work(Transaction(tx)))
         except (ServiceUnavailable, SessionExpired) as exc:
             raise DatabaseUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
 

@@ -41,10 +41,13 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/queue.py", "page_queue", Permission.WORK_CASES, ":material/inbox:"),
     PageSpec("views/application.py", "page_application", Permission.READ_APPLICATION,
              ":material/description:"),
-    PageSpec("views/graph.py", "page_graph", Permission.EXPLORE_GRAPH, ":material/hub:"),
+    PageSpec("views/graph.py", "page_graph", Permission.EXPLORE_GRAPH, ":material/share:"),
     PageSpec("views/search.py", "page_search", Permission.LOOKUP_ENTITY, ":material/search:"),
+    PageSpec("views/rings.py", "page_rings", Permission.READ_RINGS, ":material/hub:"),
+    PageSpec("views/dealers.py", "page_dealers", Permission.READ_RINGS, ":material/store:"),
     PageSpec("views/portfolio.py", "page_portfolio", Permission.READ_PORTFOLIO,
              ":material/bar_chart:"),
+    PageSpec("views/model.py", "page_model", Permission.READ_MODEL, ":material/model_training:"),
 )
 
 

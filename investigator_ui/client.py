@@ -8,13 +8,14 @@ Every failure, whether an API problem document or an unreachable server, becomes
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from investigator_ui.config import REQUEST_TIMEOUT_S
+from investigator_ui.config import MODEL_TIMEOUT_S, REQUEST_TIMEOUT_S
 
 #: What an entity can be looked up by: the API's ``LOOKUP_KINDS`` (a test keeps them equal;
 #: the console does not import the API's schemas, which pull in the graph schema).
@@ -33,6 +34,15 @@ class ConsoleError(Exception):
         self.title = title
         self.detail = detail
         self.status = status
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file the API sent: what ``st.download_button`` needs."""
+
+    data: bytes
+    media_type: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -58,14 +68,23 @@ class ApiClient:
     # -- plumbing ---------------------------------------------------------------------
 
     def _call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+        return self._raw(method, path, token, **kwargs).json()
+
+    def _raw(self, method: str, path: str, token: str | None = None,
+             **kwargs: Any) -> httpx.Response:
+        """The response itself, for files; errors as in ``_call``."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = self._http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise ConsoleError("API unreachable",
                                f"{method} {self.base_url}{path}: {exc}", 0) from None
+        return self._checked(response)
+
+    @staticmethod
+    def _checked(response: httpx.Response) -> httpx.Response:
         if response.is_success:
-            return response.json()
+            return response
         raise _problem(response)
 
     # -- routes -----------------------------------------------------------------------
@@ -132,10 +151,54 @@ class ApiClient:
     def portfolio(self, token: str) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/portfolio", token))
 
+    def escalate(self, token: str, case_id: str, reason: str) -> dict[str, Any]:
+        """Hand the case up to a supervisor, with the reason kept on the case."""
+        return dict(self._call("POST", f"/v1/cases/{_seg(case_id)}/escalate", token,
+                               json={"reason": reason}))
+
+    def add_to_watchlist(self, token: str, kind: str, value: str,
+                         reason: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/v1/watchlist", token,
+                               json={"kind": kind, "value": value, "reason": reason}))
+
+    # -- rings, dealers, model -------------------------------------------------------
+
+    def rings(self, token: str, **filters: Any) -> dict[str, Any]:
+        """One page of rings: ``{items, total, page, size}``; ``None`` filters are left out."""
+        params = {k: v for k, v in filters.items() if v is not None and v != ""}
+        return dict(self._call("GET", "/v1/rings", token, params=params))
+
+    def ring(self, token: str, ring_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/v1/rings/{_seg(ring_id)}", token))
+
+    def ring_report(self, token: str, ring_id: str, fmt: str) -> Download:
+        """A ring's report file as the API sends it (bytes, media type, file name)."""
+        response = self._raw("GET", f"/v1/rings/{_seg(ring_id)}/report", token,
+                             params={"format": fmt})
+        return Download(data=response.content,
+                        media_type=response.headers.get("content-type", "")
+                        .split(";")[0] or "application/octet-stream",
+                        filename=_filename(response) or f"{ring_id}.{fmt}")
+
+    def dealers(self, token: str, page: int = 1, size: int = 50) -> dict[str, Any]:
+        return dict(self._call("GET", "/v1/dealers", token,
+                               params={"sort": "risk", "page": page, "size": size}))
+
+    def model(self, token: str) -> dict[str, Any]:
+        # The API's first model read imports torch (tens of seconds on a busy machine).
+        return dict(self._call("GET", "/v1/model", token, timeout=MODEL_TIMEOUT_S))
+
 
 def _seg(value: str) -> str:
     """One path segment, escaped, so an id typed by a user cannot reach another route."""
     return quote(value, safe="")
+
+
+def _filename(response: httpx.Response) -> str | None:
+    """The attachment's file name from Content-Disposition, without any folder part."""
+    header = response.headers.get("content-disposition", "")
+    match = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', header)
+    return match.group(1).rsplit("/", 1)[-1] if match else None
 
 
 def _problem(response: httpx.Response) -> ConsoleError:

@@ -19,6 +19,8 @@ DEFAULT_API_URL = "http://127.0.0.1:8000"
 API_URL_KEY = "api_url"
 #: Seconds before an API call is given up; the UI shows the error instead of hanging.
 REQUEST_TIMEOUT_S = 15.0
+#: The model overview may wait for the API to import torch on its first read.
+MODEL_TIMEOUT_S = 90.0
 
 
 def default_api_url() -> str:

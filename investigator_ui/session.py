@@ -19,6 +19,9 @@ from investigator_ui.i18n import LANG_KEY, t
 USER_KEY = "user"
 FLASH_KEY = "flash"
 APP_ID_KEY = "app_id"
+#: The ring the Rings page shows, and its dealer filter: the Dealers page sets both.
+RING_KEY = "ring_selected"
+RINGS_DEALER_KEY = "rings_dealer"
 
 DEFAULTS: dict[str, Any] = {
     API_URL_KEY: None,  # None: config.default_api_url(), read at first use

@@ -65,3 +65,34 @@ def events_for(runner: QueryRunner, target: str) -> list[AuditEvent]:
         e["params"] = json.loads(e["params"])
         out.append(AuditEvent.model_validate(e))
     return out
+
+
+SEARCH = Query(
+    "lifecycle.audit.search",
+    f"""
+    MATCH (e:{Label.AUDIT_EVENT})
+    WHERE ($target IS NULL OR e.target = $target) AND ($actor IS NULL OR e.actor = $actor)
+      AND ($action IS NULL OR e.action STARTS WITH $action)
+      AND ($since IS NULL OR e.at >= $since) AND ($until IS NULL OR e.at < $until)
+    RETURN e {{.*}} AS e ORDER BY e.at DESC, e.recorded_ns DESC SKIP $skip LIMIT $limit
+    """,
+)
+
+
+def search(runner: QueryRunner, *, target: str | None = None, actor: str | None = None,
+           action: str | None = None, since: datetime | None = None,
+           until: datetime | None = None, skip: int = 0, limit: int = 100
+           ) -> list[AuditEvent]:
+    """Events matching every filter given, newest first (``action`` is a prefix:
+    ``reveal`` finds ``reveal_pii``, ``four_eyes.`` every four-eyes step)."""
+    rows = runner.read(SEARCH, target=target, actor=actor, action=action, since=since,
+                       until=until, skip=skip, limit=limit)
+    return [_event(row["e"]) for row in rows]
+
+
+def _event(e: dict[str, Any]) -> AuditEvent:
+    e = dict(e)
+    e.pop("recorded_ns", None)
+    e["at"] = e["at"].to_native()
+    e["params"] = json.loads(e["params"])
+    return AuditEvent.model_validate(e)

@@ -306,6 +306,35 @@ def close_case(ctx: Lifecycle, case_id: str, disposition: Disposition | str, *, 
                    rings_bumped=rings, approval_id=approval_id)
 
 
+ESCALATE = Query(
+    "lifecycle.cases.escalate",
+    f"MATCH (c:{C} {{case_id: $case_id}}) WHERE c.status IN ['open', 'in_progress'] "
+    "SET c.escalated_to = $to, c.escalated_at = $at, c.escalated_by = $by "
+    "RETURN c.case_id AS case_id",
+)
+#: Who a reviewer hands a case up to; the SLA sweep escalates to the same desk.
+SUPERVISOR = "supervisor"
+
+
+def escalate(ctx: Lifecycle, case_id: str, *, by: str, reason: str,
+             to: str = SUPERVISOR) -> Case:
+    """A reviewer hands a live case up (the SLA sweep does it on breach): the case stays
+    in the queue, ``escalated_to`` is set and the reason is kept as a case note."""
+    if len(reason.strip()) < 3:
+        raise InvalidInput("reason", "say why the case goes up (3 characters or more)")
+    at = ctx.clock()
+    with ctx.runner.transaction() as tx:
+        case = get_case(tx, case_id)
+        if not tx.run(ESCALATE, case_id=case_id, to=to, at=at, by=by):
+            # Only live cases go up; a decided case is final.
+            raise IllegalTransition("case", case_id, case.status.value, "escalated", ())
+        tx.run(ADD_NOTE, case_id=case_id, author=by, at=at,
+               text=f"escalated to {to}: {reason.strip()}")
+        audit.record(tx, actor=by, at=at, action="case.escalate", target=case_id,
+                     params={"to": to, "reason": reason.strip()})
+    return get_case(ctx.runner, case_id)
+
+
 def request_human_review(ctx: Lifecycle, application_id: str, *, requested_by: str,
                          reason: str) -> str:
     """PIPL Art. 24: an applicant declined without a human asks for one; opens a case."""

@@ -13,6 +13,7 @@ from lifecycle import audit, rings_link
 from lifecycle.context import Lifecycle
 from lifecycle.errors import InvalidInput, NotFound
 from lifecycle.states import LoanState
+from rings.scoring import SCORE_MAX
 
 A, PH = Label.APPLICATION.value, Label.PHONE.value
 
@@ -22,7 +23,7 @@ QUEUE = Query(
     MATCH (a:{A}) WHERE a.status = $delinquent
     WITH a,
       COLLECT {{ MATCH (a)-[:{rings_link.MEMBER_OF}]->(r:{rings_link.RING})
-                 RETURN r.score }} AS ring_scores,
+                 RETURN r.score / {SCORE_MAX} }} AS ring_scores,
       COUNT {{ MATCH (a)-[r1]->(n)<-[r2]-(o:{A})
                WHERE o <> a AND o.label = 'fraud' AND type(r1) IN $id_rels
                  AND type(r2) IN $id_rels }} AS fraud_neighbours

@@ -9,6 +9,7 @@ from graph.runner import Query, QueryRunner
 from graph.schema import Label, Rel
 from lifecycle import rings_link
 from lifecycle.states import LoanState
+from rings.scoring import SCORE_MAX
 
 A = Label.APPLICATION.value
 FUNNEL_STATES = [LoanState.SCREENED, LoanState.APPROVED, LoanState.IN_REVIEW,
@@ -27,7 +28,8 @@ ROWS = Query(
            COLLECT {{ MATCH (a)-[:{Rel.HAS_TRANSITION}]->(t:{Label.TRANSITION})
                       RETURN DISTINCT t.to_state }} AS reached,
            coalesce(reduce(m = 0.0, s IN COLLECT {{
-               MATCH (a)-[:{rings_link.MEMBER_OF}]->(r:{rings_link.RING}) RETURN r.score }}
+               MATCH (a)-[:{rings_link.MEMBER_OF}]->(r:{rings_link.RING})
+               RETURN r.score / {SCORE_MAX} }}
                | CASE WHEN s > m THEN s ELSE m END), 0.0) AS ring_score,
            coalesce(a.ring_score, 0.0) AS decision_ring_score
     """,

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from graph.runner import Query, Transaction
 from graph.schema import Label, Rel
+from rings.scoring import SCORE_MAX
 
 RING = str(getattr(Label, "RING", "Ring"))
 MEMBER_OF = str(getattr(Rel, "MEMBER_OF", "MEMBER_OF"))
@@ -20,7 +21,7 @@ BUMP = Query(
     "lifecycle.rings.bump",
     f"""
     MATCH (:{A} {{application_id: $application_id}})-[:{MEMBER_OF}]->(r:{RING})
-    SET r.score = CASE WHEN coalesce(r.score, 0.0) + $bump > 1.0 THEN 1.0
+    SET r.score = CASE WHEN coalesce(r.score, 0.0) + $bump > $max THEN $max
                        ELSE coalesce(r.score, 0.0) + $bump END,
         r.reasons = coalesce(r.reasons, []) + [$reason], r.score_updated_at = $at
     RETURN coalesce(r.ring_id, elementId(r)) AS ring_id, r.score AS score
@@ -48,14 +49,17 @@ CONFIRM = Query(
     "lifecycle.rings.confirm",
     f"MATCH (r:{RING}) WHERE coalesce(r.ring_id, elementId(r)) = $ring_id "
     "SET r.status = 'confirmed_fraud', r.confirmed_by = $by, r.confirmed_approved_by = "
-    "$approved_by, r.confirmed_at = $at, r.score = 1.0 RETURN count(r) AS n",
+    f"$approved_by, r.confirmed_at = $at, r.score = {SCORE_MAX} RETURN count(r) AS n",
 )
 
 
 def bump(tx: Transaction, application_id: str, *, amount: float, reason: str,
          at: datetime) -> list[dict[str, object]]:
     """Raise the score of every ring the application belongs to; returns ids and scores."""
-    return tx.run(BUMP, application_id=application_id, bump=amount, reason=reason, at=at)
+    # ``amount`` is a share of the scale, like every score the lifecycle reads.
+    return [{**row, "score": row["score"] / SCORE_MAX} for row in tx.run(
+        BUMP, application_id=application_id, bump=amount * SCORE_MAX, max=SCORE_MAX,
+        reason=reason, at=at)]
 
 
 def other_members(tx: Transaction, application_id: str, states: list[str]) -> list[str]:

@@ -119,6 +119,8 @@ def post_repayment(ctx: Lifecycle, row: dict[str, str | None]) -> str:
         record = records.to_installment(clean, ctx.pseudo)
     except RowError as exc:
         raise InvalidInput(exc.column, exc.reason) from None
+    if record.warnings:  # ingest drops a bad optional value; one posted alone is refused
+        raise InvalidInput(", ".join(record.warnings), "not a valid value")
     with ctx.runner.transaction() as tx:
         outcome = load.write_installments(tx, [record])
         if outcome.missing:

@@ -12,8 +12,13 @@ import random
 import igraph as ig
 import numpy as np
 
+from fraudgraph.logs import get_logger
+from rings.bridges import agent_bridges
 from rings.config import RingConfig
+from rings.graphdata import IdentityGraph
 from rings.projection import Projection
+
+log = get_logger("rings")
 
 
 def strong_graph(projection: Projection, config: RingConfig) -> ig.Graph:
@@ -37,12 +42,29 @@ def leiden(graph: ig.Graph, config: RingConfig) -> list[int]:
     return list(parts.membership)
 
 
-def find_groups(projection: Projection, config: RingConfig) -> np.ndarray:
+def add_agent_bridges(strong: ig.Graph, graph: IdentityGraph, config: RingConfig) -> int:
+    """Add ``rings.bridges`` edges between straw-like fragments of ``strong``; returns how
+    many."""
+    fragments = np.asarray(strong.connected_components().membership, dtype=np.int64)
+    src, dst = agent_bridges(graph, fragments, config)
+    strong.add_edges(np.column_stack([src, dst]).tolist(),
+                     attributes={"weight": [config.agent_bridge_weight] * len(src)})
+    return len(src)
+
+
+def find_groups(projection: Projection, config: RingConfig,
+                identity: IdentityGraph | None = None, strong: ig.Graph | None = None
+                ) -> np.ndarray:
     """Group number of each application (-1: in no group of ``min_ring_size`` or more).
 
-    Groups are numbered 0..k-1 by size, largest first, ties by smallest member.
+    With ``identity`` (the graph projected), straw-like fragments of one agent are bridged
+    first (``rings.bridges``). ``strong`` is the strong graph when already built (bridges
+    are added to it). Groups are numbered 0..k-1 by size, largest first, ties by smallest
+    member.
     """
-    graph = strong_graph(projection, config)
+    graph = strong if strong is not None else strong_graph(projection, config)
+    if identity is not None:
+        log.info("rings.agent_bridges", bridges=add_agent_bridges(graph, identity, config))
     groups: list[list[int]] = []
     for component in graph.connected_components():
         if len(component) < config.min_ring_size:

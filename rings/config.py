@@ -47,6 +47,7 @@ class ScoreWeights(BaseModel):
     burst: float = 10.0  # short time window for a group of several applicants
     shared_kinds: float = 2.0  # per identifier kind shared inside the ring beyond two
     agent_concentration: float = 8.0  # one agent handling most of a multi-person ring
+    minimal_down_payment: float = 15.0  # times the share of members financing ~all the price
     legit_label: float = -25.0  # times the share of members cleared as legitimate
 
 
@@ -70,6 +71,19 @@ class RingConfig(BaseModel):
     leiden_resolution: float = 1.0
     leiden_iterations: int = 5
     seed: int = 7
+    #: Agent bridges (rings.bridges): an application financing at least this share of the
+    #: vehicle's price has a minimal down payment, a straw borrower's mark.
+    straw_loan_to_price: float = 0.82
+    #: A strong-link fragment is straw-like when this share of its members are.
+    straw_fragment_share: float = 0.75
+    #: Straw-like fragments booked by one sales agent within this many days are bridged
+    #: into one candidate ring (0 turns agent bridges off).
+    agent_bridge_days: int = 90
+    #: Weight of a bridge in the strong graph (what Leiden sees when it splits).
+    agent_bridge_weight: float = 0.5
+    #: Read queries in flight at once. On a two-core machine three in flight took longer
+    #: than one after another (concurrent scans fight over the same cores).
+    read_workers: int = 1
     #: Groups smaller than this are not rings.
     min_ring_size: int = 3
     #: Ring score (0-100) above which a ring is flagged for investigators.

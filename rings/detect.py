@@ -18,11 +18,11 @@ from fraudgraph.logs import get_logger
 from fraudgraph.memory import peak_rss_mib
 from graph.runner import QueryRunner
 from rings import writeback
-from rings.communities import find_groups
+from rings.communities import find_groups, strong_graph
 from rings.config import RingConfig
 from rings.graphdata import IdentityGraph
 from rings.projection import Projection, project
-from rings.read import read_identity_graph
+from rings.read import read_attributes, read_first_payments, read_shared_links
 from rings.scoring import RingScore, score_rings
 
 log = get_logger("rings")
@@ -30,7 +30,9 @@ log = get_logger("rings")
 
 @dataclass
 class DetectionResult:
-    """What one run found, with per-step timings (seconds)."""
+    """What one run found, with per-step timings (seconds). ``graph.apps`` holds the
+    attributes of the applications that strong links join (ring members among them);
+    the others' are blank, never read."""
 
     run_id: str
     graph: IdentityGraph
@@ -65,7 +67,7 @@ def detect_in_memory(graph: IdentityGraph, config: RingConfig,
     with _step("projection", timings):
         projection = project(graph, config)
     with _step("communities", timings):
-        membership = find_groups(projection, config)
+        membership = find_groups(projection, config, graph)
     with _step("scoring", timings):
         rings = score_rings(graph, membership, config, projection.hub_links)
     return projection, membership, rings
@@ -78,10 +80,25 @@ def run_detection(runner: QueryRunner, config: RingConfig, *, write: bool = True
     run_id = writeback.new_run_id(now)
     timings: dict[str, float] = {}
     with _step("read", timings):
-        graph = read_identity_graph(runner, config.fpd_grace_days)
+        graph = read_shared_links(runner, config.read_workers)
     log.info("rings.read", applications=graph.n_apps, links=len(graph.links),
              identifiers=graph.n_identifiers, seconds=timings["read"])
-    projection, membership, rings = detect_in_memory(graph, config, timings)
+    with _step("projection", timings):
+        projection = project(graph, config)
+        strong = strong_graph(projection, config)
+    # Only applications that strong links join to another can be in a ring (or bridge
+    # one): their attributes are read now, the rest never.
+    with _step("read_attributes", timings):
+        read_attributes(runner, graph, np.flatnonzero(np.asarray(strong.degree()) > 0))
+    with _step("communities", timings):
+        membership = find_groups(projection, config, graph, strong)
+    # First payments are scoring evidence that only ring members need; an application has
+    # a dozen installments, so reading them for the whole portfolio would double the read.
+    with _step("read_ring_payments", timings):
+        read_first_payments(runner, graph, np.flatnonzero(membership >= 0),
+                            config.fpd_grace_days)
+    with _step("scoring", timings):
+        rings = score_rings(graph, membership, config, projection.hub_links)
     counts = {"applications": graph.n_apps, "links": len(graph.links),
               "identifiers": graph.n_identifiers, "pairs": projection.n_edges,
               "strong_pairs": int(projection.strong(config.strong_threshold).sum()),

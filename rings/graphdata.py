@@ -40,6 +40,16 @@ class Applications:
         return len(self.ids)
 
     @classmethod
+    def blank(cls, n: int) -> Applications:
+        """``n`` applications whose attributes are not known yet (absent values)."""
+        return cls(ids=np.full(n, "", dtype=object), submitted=np.zeros(n, dtype=np.int64),
+                   dealer=np.full(n, "", dtype=object), agent=np.full(n, "", dtype=object),
+                   loan_amount=np.full(n, np.nan), vehicle_price=np.full(n, np.nan),
+                   vehicle_model=np.full(n, "", dtype=object),
+                   label=np.full(n, "", dtype=object),
+                   fpd=np.full(n, FPD_UNKNOWN, dtype=np.int8))
+
+    @classmethod
     def from_rows(cls, rows: list[dict]) -> Applications:
         """Build from dicts with the field names above (missing values allowed)."""
         def col(name: str, default: object, dtype: object) -> np.ndarray:
@@ -89,10 +99,27 @@ class IdentityGraph:
     links: Links
     n_identifiers: int
     meta: dict = field(default_factory=dict)
+    #: The portfolio's median price per vehicle model, when read from the database (the
+    #: applications' attributes may then be known for some of them only); None: computed
+    #: from ``apps``.
+    model_medians: dict[str, float] | None = None
 
     @property
     def n_apps(self) -> int:
         return len(self.apps)
+
+    def persons(self) -> np.ndarray:
+        """The Person identifier of each application; ``-1 - position`` when the graph
+        holds none (an ID number nobody else gave: the application's own person)."""
+        person = -1 - np.arange(self.n_apps, dtype=np.int64)
+        applicant = self.links.rel == REL_INDEX[Rel.APPLICANT]
+        person[self.links.app[applicant]] = self.links.ident[applicant]
+        return person
+
+    def loan_to_price(self) -> np.ndarray:
+        """Loan amount over vehicle price per application (nan when either is unknown)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.apps.loan_amount / self.apps.vehicle_price
 
     def identifier_degrees(self) -> np.ndarray:
         """Distinct applications per identifier (computed once, then cached)."""

@@ -20,6 +20,7 @@ from graph.schema import IDENTIFIER_RELS, Label, Rel
 from rings import writeback
 from rings.config import RingConfig
 from rings.projection import pair_weight
+from rings.scoring import SCORE_MAX
 
 A = Label.APPLICATION.value
 _RELS = [rel.value for rel in IDENTIFIER_RELS]
@@ -119,5 +120,5 @@ def score_application(runner: QueryRunner, application_id: str,
         reasons.extend(f"{ring['ring_id']}: {text}" for text in (ring["reasons"] or [])[:3])
     return RingMatch(application_id=application_id, action=action,
                      ring_ids=[r["ring_id"] for r in rings],
-                     ring_score=float(rings[0]["score"]) if rings else 0.0,
+                     ring_score=float(rings[0]["score"]) / SCORE_MAX if rings else 0.0,
                      strong_neighbours=strong, reasons=reasons, run_id=run_id)

@@ -69,7 +69,8 @@ APPLICATION_SCORES = Query(
     OPTIONAL MATCH (a)-[:{MEMBER_OF} {{run_id: $run_id}}]->(g:{RING})
     RETURN a.application_id AS application_id, g.ring_id AS ring_id,
            g.score AS ring_score, g.size AS ring_size, g.reason_codes AS reason_codes,
-           g.reasons AS reasons, a['gnn_score'] AS gnn_score
+           g.reasons AS reasons, a['gnn_score'] AS gnn_score,
+           a['gnn_model_version'] AS gnn_model_version
     ORDER BY application_id
     """,
 )
@@ -145,11 +146,13 @@ def load_run(runner: QueryRunner, run_id: str | None = None,
 
 def application_scores(runner: QueryRunner, run_id: str | None = None) -> pd.DataFrame:
     """One row per application: its ring in the run, the ring's score and reasons, and the
-    GNN score hook (``gnn_score`` node property, empty until the GNN writes it)."""
+    GNN's ``gnn_score`` and ``gnn_model_version`` (written by `fraudgraph score-portfolio`;
+    empty before)."""
     run = resolve_run(runner, run_id)
     rows = runner.read(APPLICATION_SCORES, run_id=run["run_id"])
     frame = pd.DataFrame(rows, columns=["application_id", "ring_id", "ring_score",
-                                        "ring_size", "reason_codes", "reasons", "gnn_score"])
+                                        "ring_size", "reason_codes", "reasons", "gnn_score",
+                                        "gnn_model_version"])
     for column in ("reason_codes", "reasons"):
         frame[column] = frame[column].map(lambda v: "; ".join(v) if v else "")
     frame.insert(1, "run_id", run["run_id"])

@@ -21,6 +21,9 @@ from rings.graphdata import FPD_UNKNOWN, FPD_UNPAID, LINK_RELS, REL_INDEX, Ident
 
 DAY = 86_400
 
+#: Ring scores run from 0 to this; the rest of the platform reads them as a share of it.
+SCORE_MAX = 100.0
+
 
 @dataclass
 class Reason:
@@ -48,14 +51,6 @@ class RingScore:
         return [r.text for r in self.reasons]
 
 
-def _person_of(graph: IdentityGraph) -> np.ndarray:
-    """The Person identifier of each application; -1-app when unknown (its own person)."""
-    person = -1 - np.arange(graph.n_apps, dtype=np.int64)
-    applicant = graph.links.rel == REL_INDEX[Rel.APPLICANT]
-    person[graph.links.app[applicant]] = graph.links.ident[applicant]
-    return person
-
-
 def shared_identifiers(graph: IdentityGraph, membership: np.ndarray) -> pd.DataFrame:
     """Identifiers linking two or more members of the same ring, one row per (ring,
     identifier, relationship type).
@@ -71,7 +66,7 @@ def shared_identifiers(graph: IdentityGraph, membership: np.ndarray) -> pd.DataF
     frame = pd.DataFrame({"ring": ring[inside], "ident": links.ident[inside],
                           "app": links.app[inside], "rel": rel,
                           "mobile": links.mobile[inside],
-                          "person": _person_of(graph)[links.app[inside]],
+                          "person": graph.persons()[links.app[inside]],
                           "employer": rel == REL_INDEX[Rel.EMPLOYER_PHONE],
                           "personal": np.isin(rel, [REL_INDEX[Rel.APPLICANT_PHONE],
                                                     REL_INDEX[Rel.CONTACT_PHONE]])})
@@ -87,6 +82,8 @@ def shared_identifiers(graph: IdentityGraph, membership: np.ndarray) -> pd.DataF
 
 def model_median_prices(graph: IdentityGraph) -> dict[str, float]:
     """The portfolio's median vehicle price per model: the model's usual price."""
+    if graph.model_medians is not None:
+        return graph.model_medians
     frame = pd.DataFrame({"model": graph.apps.vehicle_model, "price": graph.apps.vehicle_price})
     frame = frame[(frame["model"] != "") & frame["price"].notna()]
     return frame.groupby("model")["price"].median().to_dict()
@@ -100,16 +97,18 @@ def ring_features(graph: IdentityGraph, membership: np.ndarray,
     medians = model_median_prices(graph)
     usual = pd.Series(apps.vehicle_model[idx]).map(medians).to_numpy(dtype=np.float64)
     m = pd.DataFrame({
-        "ring": membership[idx], "app": idx, "person": _person_of(graph)[idx],
+        "ring": membership[idx], "app": idx, "person": graph.persons()[idx],
         "dealer": apps.dealer[idx], "agent": apps.agent[idx], "t": apps.submitted[idx],
         "fraud": apps.label[idx] == "fraud", "legit": apps.label[idx] == "legit",
         "due": apps.fpd[idx] != FPD_UNKNOWN, "unpaid": apps.fpd[idx] == FPD_UNPAID,
-        "inflated": apps.vehicle_price[idx] > usual * config.price_inflation_ratio})
+        "inflated": apps.vehicle_price[idx] > usual * config.price_inflation_ratio,
+        "straw": graph.loan_to_price()[idx] >= config.straw_loan_to_price})
     g = m.groupby("ring")
     f = g.agg(size=("app", "size"), persons=("person", "nunique"), t_min=("t", "min"),
               t_max=("t", "max"), dealers=("dealer", "nunique"), agents=("agent", "nunique"),
               fraud=("fraud", "sum"), legit=("legit", "sum"), due=("due", "sum"),
-              unpaid=("unpaid", "sum"), inflated=("inflated", "sum"))
+              unpaid=("unpaid", "sum"), inflated=("inflated", "sum"),
+              straw=("straw", "sum"))
     f["top_agent"] = m.groupby(["ring", "agent"]).size().groupby(level=0).max()
     per_person = m.groupby(["ring", "person"]).agg(n=("app", "size"), lo=("t", "min"),
                                                    hi=("t", "max"), d=("dealer", "nunique"))
@@ -164,7 +163,7 @@ def score_ring(number: int, members: np.ndarray, f: object, config: RingConfig,
     w = config.score
     size, persons = int(f.size), int(f.persons)  # type: ignore[attr-defined]
     window_days = float(f.t_max - f.t_min) / DAY  # type: ignore[attr-defined]
-    v = {k: int(getattr(f, k)) for k in ("fraud", "legit", "due", "unpaid", "inflated",
+    v = {k: int(getattr(f, k)) for k in ("fraud", "legit", "due", "unpaid", "inflated", "straw",
                                           "payout_reuse", "vin_reuse", "employer_mobile",
                                           "id_dealers", "kinds", "top_agent")}
     reasons: list[Reason] = []
@@ -188,6 +187,11 @@ def score_ring(number: int, members: np.ndarray, f: object, config: RingConfig,
     add("PRICE_ABOVE_MODEL", w.price_inflation * v["inflated"] / size if v["inflated"] >= 2
         else 0, f"{v['inflated']} of {size} vehicles priced over "
         f"{config.price_inflation_ratio:.2f}x their model's median")
+    # A straw borrower puts (almost) nothing down; one such loan in a group is ordinary.
+    add("MINIMAL_DOWN_PAYMENT", w.minimal_down_payment * v["straw"] / size
+        if v["straw"] >= 2 and v["straw"] * 2 >= size else 0,
+        f"{v['straw']} of {size} loans finance {config.straw_loan_to_price:.0%} or more of "
+        f"the vehicle's price")
     # Shopping around at two dealers is ordinary; three or more within days is not.
     add("ID_AT_SEVERAL_DEALERS", w.id_multi_dealer if v["id_dealers"] >= 3 else 0,
         f"one ID number used at {v['id_dealers']} dealers within "
@@ -206,7 +210,7 @@ def score_ring(number: int, members: np.ndarray, f: object, config: RingConfig,
     if hub_links:
         reasons.append(Reason("HUB_LINKS", 0.0, f"{hub_links} link(s) to hub identifiers above "
                                                 f"{config.hub_cap} applications (weak, kept)"))
-    score = float(np.clip(sum(r.points for r in reasons), 0, 100))
+    score = float(np.clip(sum(r.points for r in reasons), 0, SCORE_MAX))
     pairs = size * (size - 1) / 2
     features = {"size": size, "persons": persons, "window_days": round(window_days, 1),
                 "dealers": int(f.dealers), "agents": int(f.agents),  # type: ignore[attr-defined]

@@ -61,10 +61,11 @@ LATEST_RUN = Query(
     f"ORDER BY d.started_at DESC, d.run_id DESC LIMIT 1",
 )
 
+# From the run's node, not a scan of every Ring: each run adds its tens of thousands.
 RUN_MEMBERSHIPS = Query(
     "rings.run_memberships",
     f"""
-    MATCH (g:{RING} {{run_id: $run_id}})<-[:{MEMBER_OF}]-(a:{A})
+    MATCH (:{RUN} {{run_id: $run_id}})<-[:{DETECTED_IN}]-(g:{RING})<-[:{MEMBER_OF}]-(a:{A})
     RETURN g.ring_id AS ring_id, g.first_seen AS first_seen, g.score AS score,
            collect(a.application_id) AS apps
     """,

@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, Path
 
 from api.deps import LifecycleDep, RunnerDep, require
 from api.roles import Permission
-from api.schemas import ApplicationIn, HumanReviewIn, TransitionIn
+from api.schemas import ApplicationIn, HumanReviewIn, RepaymentIn, TransitionIn
 from api.security import User
-from lifecycle import cases, decision, transitions
+from lifecycle import cases, decision, servicing, transitions
 from lifecycle.decision import Decision
+from lifecycle.states import LoanState
 from lifecycle.transitions import TransitionRecord
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
@@ -58,14 +59,28 @@ def history(application_id: AppId, runner: RunnerDep,
 
 
 @router.post("/{application_id}/transitions", status_code=201)
-def move(application_id: AppId, body: TransitionIn, runner: RunnerDep,
+def move(application_id: AppId, body: TransitionIn, ctx: LifecycleDep,
          user: Annotated[User, Depends(require(Permission.MANAGE_LOAN))]) -> dict[str, str]:
-    """Contract, disburse, decline...: an illegal move is a 409 that lists the allowed."""
-    transition_id = transitions.transition(runner, application_id, body.target,
-                                           actor=user.username, at=datetime.now(UTC),
-                                           reason=body.reason)
+    """Contract, disburse, decline...: an illegal move is a 409 that lists the allowed.
+    Disbursing goes through servicing: a suspended dealer is not paid (422), and the
+    amount and payee are recorded and audited."""
+    if body.target == LoanState.DISBURSED:
+        transition_id = servicing.disburse(ctx, application_id, by=user.username)
+    else:
+        transition_id = transitions.transition(ctx.runner, application_id, body.target,
+                                               actor=user.username, at=datetime.now(UTC),
+                                               reason=body.reason)
     return {"transition_id": transition_id,
-            "status": transitions.current_status(runner, application_id)}
+            "status": transitions.current_status(ctx.runner, application_id)}
+
+
+@router.post("/{application_id}/repayments", status_code=201)
+def repayment(application_id: AppId, body: RepaymentIn, ctx: LifecycleDep,  # type: ignore[valid-type]
+              _: Annotated[User, Depends(require(Permission.MANAGE_LOAN))]) -> dict[str, str]:
+    """Record one installment (due, and paid when it was): the contract's ``repayments``
+    row, validated as ingest does; the servicing run turns it into days past due."""
+    row = body.model_dump() | {"application_id": application_id}  # type: ignore[attr-defined]
+    return {"installment": servicing.post_repayment(ctx, row)}
 
 
 @router.post("/{application_id}/human-review", status_code=201)

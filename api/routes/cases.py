@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from api.deps import LifecycleDep, RunnerDep, require
 from api.roles import Permission
-from api.schemas import AssignIn, CloseIn, NoteIn
+from api.schemas import ApprovalView, AssignIn, CloseIn, EscalateIn, NoteIn, WatchlistIn
 from api.security import User
 from lifecycle import cases, portfolio, watchlist
 from lifecycle.cases import Case, Closure
@@ -46,11 +46,29 @@ def decide(case_id: str, body: CloseIn, ctx: LifecycleDep, user: WorkCases) -> C
                             reason=body.reason)
 
 
+@router.post("/cases/{case_id}/escalate", response_model=Case)
+def escalate(case_id: str, body: EscalateIn, ctx: LifecycleDep, user: WorkCases) -> Case:
+    """Hand a live case up to a supervisor with the reason; it stays in the queue."""
+    return cases.escalate(ctx, case_id, by=user.username, reason=body.reason)
+
+
 @router.get("/watchlist", response_model=list[WatchlistEntry])
 def watchlist_entries(runner: RunnerDep,
                       _: Annotated[User, Depends(require(Permission.MANAGE_WATCHLIST))]
                       ) -> list[WatchlistEntry]:
     return watchlist.entries(runner)
+
+
+@router.post("/watchlist", response_model=ApprovalView, status_code=202)
+def watchlist_add(body: WatchlistIn, ctx: LifecycleDep,
+                  user: Annotated[User, Depends(require(Permission.MANAGE_WATCHLIST))]
+                  ) -> ApprovalView:
+    """Ask for an identifier to go on the watchlist. The value is normalised and hashed as
+    ingest does; the entry is made when a different person approves the request
+    (``/v1/approvals``): 202 with the pending request."""
+    return ApprovalView.of(watchlist.request_add(ctx, body.kind, body.value,
+                                                 reason=body.reason,
+                                                 requested_by=user.username))
 
 
 @router.get("/portfolio", response_model=PortfolioFigures)

@@ -7,6 +7,7 @@ detached, wait until Bolt answers, and stop it cleanly so the store is intact ne
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -84,6 +85,17 @@ def resolve_artifacts(root: Path = DIST_DIR) -> Path:
     stamp = lib / ".resolved"
     if stamp.exists() and stamp.read_text() == _artifacts_stamp():
         return lib
+    root.mkdir(parents=True, exist_ok=True)
+    # Two processes (pytest workers, a test beside a demo) must not run Maven at once:
+    # both would write the same files in ~/.m2 and one of them fails.
+    with open(root / ".resolve.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == _artifacts_stamp():
+            return lib
+        return _resolve(root, lib, stamp)
+
+
+def _resolve(root: Path, lib: Path, stamp: Path) -> Path:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise ServerError("Maven (mvn) is not on PATH; it resolves the Neo4j jars")

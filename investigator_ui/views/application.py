@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from api.roles import Permission
-from investigator_ui import graph_view, session, tables
+from investigator_ui import case_actions, graph_view, ring_panel, session, tables
 from investigator_ui.client import ConsoleError
 
 PREFIX = "app"
@@ -25,9 +25,13 @@ except ConsoleError as error:
     session.show_error(error)
     st.stop()
 
-tier_col, status_col = st.columns(2)
+tier_col, status_col, ring_col, gnn_col = st.columns(4)
 tier_col.metric(session.tr("tier"), risk.get("tier") or "—")
 status_col.metric(session.tr("status"), risk.get("status") or "—")
+scores = {s["source"]: s for s in (risk.get("signals") or {}).get("scores") or []}
+for column, source in ((ring_col, "ring"), (gnn_col, "gnn")):
+    score = scores.get(source, {}).get("score")
+    column.metric(session.tr(f"score_{source}"), "—" if score is None else f"{score:.2f}")
 
 st.subheader(session.tr("reasons"))
 if risk.get("reasons"):
@@ -51,3 +55,8 @@ if session.can(Permission.EXPLORE_GRAPH):
     if graph is None or graph["root"] != root:
         graph_view.load(PREFIX, root)
     graph_view.render(PREFIX)
+    if session.can(Permission.READ_RINGS):
+        ring_panel.timelines(graph_view.current(PREFIX))
+
+if session.can(Permission.WORK_CASES):
+    case_actions.live_case(app_id)

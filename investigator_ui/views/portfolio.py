@@ -1,4 +1,5 @@
-"""Portfolio: funnel, tier mix and delinquency by collection stage, as bar charts."""
+"""Portfolio: funnel, tier mix, delinquency by collection stage, and approval, fraud and
+delinquency rates cut by graph (ring) risk, as bar charts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from api.roles import Permission
-from investigator_ui import session
+from investigator_ui import session, tables
 from investigator_ui.client import ConsoleError
 
 
@@ -40,5 +41,17 @@ if stages:
     # stage -> {measure: value}: one group of bars per stage.
     st.bar_chart(pd.DataFrame.from_dict(stages, orient="index"), stack=False)
     st.dataframe(pd.DataFrame.from_dict(stages, orient="index"), width="stretch")
+else:
+    st.caption(session.tr("no_data"))
+
+st.subheader(session.tr("by_ring_risk"))
+bands = figures.get("by_ring_risk") or []
+if bands:
+    rates = ("approval_rate", "fraud_rate", "delinquency_rate")
+    data = pd.DataFrame(bands).set_index("key")[list(rates)]
+    st.bar_chart(data.rename(columns=lambda c: session.tr(f"col_{c}")), stack=False,
+                 x_label="", y_label="")
+    st.dataframe(tables.frame(bands, ("key", "applications", "loans", "delinquent", *rates)),
+                 hide_index=True, width="stretch")
 else:
     st.caption(session.tr("no_data"))

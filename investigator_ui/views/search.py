@@ -27,7 +27,6 @@ def _search() -> None:
                                           detail=error.detail))
 
 
-session.require(Permission.LOOKUP_ENTITY)
 def _reveal(node: str) -> None:
     # The API writes the audit event with this reason before it answers.
     reason = (st.session_state.get("reveal_reason") or "").strip()
@@ -41,6 +40,30 @@ def _reveal(node: str) -> None:
                                           detail=error.detail))
 
 
+#: Kinds the API's watchlist takes (api.schemas.WatchlistIn).
+WATCHLIST_KINDS = ("id_number", "phone", "device", "bank_account")
+
+
+def _propose_watchlist() -> None:
+    # Four eyes: the API records a request that a second person must approve.
+    reason = (st.session_state.get("watchlist_reason") or "").strip()
+    value = (st.session_state.get("search_value") or "").strip()
+    if len(reason) < 5:
+        session.flash("error", session.tr("reason_required"))
+        return
+    try:
+        request = session.client().add_to_watchlist(
+            session.token(), st.session_state["search_kind"], value, reason)
+    except ConsoleError as error:
+        session.flash("error", session.tr("error", title=error.title, status=error.status,
+                                          detail=error.detail))
+        return
+    st.session_state["watchlist_reason"] = ""
+    session.flash("success", session.tr("watchlist_requested", approval_id=request["approval_id"],
+                                        status=request["status"]))
+
+
+session.require(Permission.LOOKUP_ENTITY)
 st.header(session.tr("page_search"))
 with st.form("search_form"):
     st.selectbox(session.tr("kind"), LOOKUP_KINDS, key="search_kind",
@@ -66,6 +89,12 @@ if result:
             if revealed and revealed["node"] == node["id"]:
                 st.code(revealed["value"], language=None)
                 st.caption(session.tr("revealed_audit", event=revealed["audit_event"]))
+    if (session.can(Permission.MANAGE_WATCHLIST)
+            and st.session_state.get("search_kind") in WATCHLIST_KINDS):
+        with st.expander(session.tr("watchlist_propose")):
+            st.text_input(session.tr("watchlist_reason"), key="watchlist_reason")
+            st.button(session.tr("watchlist_propose"), key="watchlist_submit",
+                      on_click=_propose_watchlist)
     st.subheader(session.tr("linked_applications"))
     st.dataframe(tables.frame(result["applications"],
                               ("application_id", "relationship", "submitted_at", "dealer_id",

@@ -87,3 +87,35 @@ def test_tier_b_opens_a_case_an_investigator_can_work(client: TestClient) -> Non
     bad = client.post(f"/v1/cases/{case_id}/decision",
                       json={"disposition": "maybe", "reason": "not sure"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_disbursing_and_repayments_go_through_servicing(client: TestClient,
+                                                        runner: QueryRunner) -> None:
+    runner.write(ADD_DEALER, id="D1", name=dealer_row()["name"])
+    assert _submit(client, application_row(1)).json()["tier"] == "A"
+    headers = auth(Role.UNDERWRITER, "uw.zhao")
+    url = "/v1/applications/APP000001"
+    for target in ("contracted", "disbursed"):
+        moved = client.post(f"{url}/transitions", json={"target": target, "reason": "signed"},
+                            headers=headers)
+        assert moved.status_code == 201, moved.text
+        assert moved.json()["status"] == target
+    audit = client.get("/v1/audit", params={"target": "APP000001", "action": "loan."},
+                       headers=auth(Role.ADMIN)).json()
+    assert [(e["action"], e["params"]["dealer_id"]) for e in audit] == [("loan.disburse", "D1")]
+    paid = client.post(f"{url}/repayments", headers=headers, json={
+        "installment_no": "1", "due_date": "2026-04-10", "amount_due": "2600.00",
+        "paid_date": "2026-04-09", "amount_paid": "2600.00"})
+    assert paid.status_code == 201, paid.text
+    assert paid.json() == {"installment": "APP000001#1"}
+    for body, where in [({"installment_no": "0", "due_date": "2026-05-10",
+                          "amount_due": "2600"}, "installment_no"),
+                        ({"installment_no": "2", "due_date": "2026-05-10", "amount_due": "2600",
+                          "paid_date": "yesterday"}, "paid_date")]:
+        refused = client.post(f"{url}/repayments", json=body, headers=headers)
+        assert refused.status_code == 422 and refused.json()["detail"].startswith(where)
+    missing = client.post("/v1/applications/APP404/repayments", headers=headers, json={
+        "installment_no": "1", "due_date": "2026-04-10", "amount_due": "2600"})
+    assert missing.status_code == 404
+    count = Query("test.installments", "MATCH (i:Installment) RETURN count(i) AS n")
+    assert runner.read(count) == [{"n": 1}]

@@ -7,7 +7,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.main import ROUTERS
-from api.roles import ROLE_PERMISSIONS, Permission, Role
+from api.roles import ADMIN_CHECKED_ACTIONS, ROLE_PERMISSIONS, Permission, Role, may_check
 from api.security import add_user
 from graph.runner import QueryRunner
 from tests.api.conftest import auth
@@ -81,3 +81,27 @@ def test_sign_in_gives_a_token_that_works(client: TestClient, runner: QueryRunne
     response = client.get("/v1/graph/neighbourhood", params={"node": "Dealer:nowhere"},
                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404  # authenticated and allowed; the node is missing
+
+
+def test_only_an_admin_checks_policy_model_and_unmasked_export_requests(
+        client: TestClient, runner: QueryRunner) -> None:
+    from datetime import UTC, datetime
+
+    from lifecycle import approvals
+
+    for action in sorted(ADMIN_CHECKED_ACTIONS):
+        request = approvals.request(runner, action, {"version": "v1"}, requested_by="ana.li",
+                                    reason="reviewed offline", at=datetime.now(UTC))
+        url = f"/v1/approvals/{request.approval_id}/approve"
+        refused = client.post(url, headers=auth(Role.INVESTIGATOR))
+        assert refused.status_code == 403 and action in refused.json()["detail"]
+        assert approvals.get(runner, request.approval_id).status == "pending"
+        if action == "change_policy":
+            continue  # its handler needs a real policy; the refusal is what is tested here
+        checked = client.post(url, headers=auth(Role.ADMIN, "admin.zhou"))
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["decided_by"] == "admin.zhou"
+    assert all(may_check(Role.ADMIN, a) for a in ADMIN_CHECKED_ACTIONS)
+    assert may_check(Role.INVESTIGATOR, "watchlist_add")
+    assert not may_check(Role.ANALYST, "watchlist_add")
+    assert not may_check(Role.UNDERWRITER, "override_decline")

@@ -19,7 +19,14 @@ from gnn.config import GnnConfig, ModelConfig, TrainConfig
 from gnn.data import APP, PortfolioGraph, load_graph
 from gnn.evaluate import GBT_NEIGHBOURS, GBT_OWN, GNN, EvaluationRun, evaluate
 from gnn.registry import LoadedModel, load_champion, mark, model_dir, save_model
-from gnn.score import ApplicationNotFound, GnnScore, score_application, score_portfolio
+from gnn.score import (
+    ApplicationNotFound,
+    GnnScore,
+    read_neighbourhood,
+    score_application,
+    score_portfolio,
+    write_hub_stats,
+)
 from gnn.train import predict
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
@@ -116,6 +123,25 @@ def test_single_scores_agree_with_the_batch_path(portfolio: QueryRunner,
     single = [score_application(portfolio, graph.apps["application_id"][i], model).score
               for i in rows]
     assert spearmanr(batch, single).statistic > 0.8
+
+
+def test_stored_hub_statistics_match_a_full_scan(portfolio: QueryRunner,
+                                                 graph: PortfolioGraph) -> None:
+    app_id = graph.apps["application_id"][7]
+    scan = read_neighbourhood(portfolio, app_id, 10, hub_cap=10**9)["links"]
+    exact = {(x["rel"], x["node"]): x for x in scan}
+    assert not any(x["stored"] for x in scan)
+    # With a cap of 1 every shared identifier is a hub: store, then read them back.
+    assert write_hub_stats(portfolio, hub_cap=1) > 0
+    stored = read_neighbourhood(portfolio, app_id, 10, hub_cap=1)["links"]
+    assert any(link["stored"] for link in stored)
+    for link in stored:
+        full = exact[(link["rel"], link["node"])]
+        assert link["stored"] == (link["link_count"] > 1)
+        assert (link["first_ts"], link["last_ts"], link["dealers"]) == (
+            full["first_ts"], full["last_ts"], full["dealers"])
+        # Live link count; a scan counts distinct applications (one may link twice).
+        assert full["degree"] <= link["degree"] <= full["degree"] + 1
 
 
 def test_score_portfolio_writes_every_application(portfolio: QueryRunner,

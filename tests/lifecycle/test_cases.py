@@ -16,7 +16,7 @@ from tests.utils import application_row
 
 RING = Query(
     "test.ring",
-    "CREATE (r:Ring {ring_id: 'RING1', score: 0.4}) WITH r UNWIND $ids AS id "
+    "CREATE (r:Ring {ring_id: 'RING1', score: 40.0}) WITH r UNWIND $ids AS id "
     "MATCH (a:Application {application_id: id}) CREATE (a)-[:MEMBER_OF]->(r)",
 )
 RING_SCORE = Query("test.ring_score",
@@ -78,7 +78,7 @@ def test_confirmed_fraud_labels_declines_blacklists_and_raises_its_ring(
     assert (closure.label, closure.application_status) == ("fraud", "declined")
     assert closure.rings_bumped == ["RING1"]
     ring = ctx.runner.read(RING_SCORE)[0]
-    assert ring["s"] == pytest.approx(0.6) and "synthetic_identity" in ring["why"][0]
+    assert ring["s"] == pytest.approx(60.0) and "synthetic_identity" in ring["why"][0]
     kinds = sorted(e.kind for e in watchlist.entries(ctx.runner))
     assert kinds == ["BankAccount", "Device", "Person", "Phone"]
     # the next application with the same device is declined by the watchlist

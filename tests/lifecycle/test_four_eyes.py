@@ -117,7 +117,7 @@ def test_rejected_request_changes_nothing(ctx: Lifecycle) -> None:
 
 RING2 = Query(
     "test.ring_confirm",
-    "CREATE (r:Ring {ring_id: 'RING7', score: 0.5}) WITH r UNWIND $ids AS id "
+    "CREATE (r:Ring {ring_id: 'RING7', score: 50.0}) WITH r UNWIND $ids AS id "
     "MATCH (a:Application {application_id: id}) CREATE (a)-[:MEMBER_OF]->(r)",
 )
 RING2_STATE = Query("test.ring_confirm_state",

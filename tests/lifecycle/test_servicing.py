@@ -95,13 +95,13 @@ def test_first_payment_default_in_a_ring_raises_it_and_flags_other_loans(
     a = disbursed_loan(ctx, 1)
     b = disbursed_loan(ctx, 2)
     outsider = disbursed_loan(ctx, 3)
-    ctx.runner.write(RING, ring="R9", score=0.3, ids=[a, b])
+    ctx.runner.write(RING, ring="R9", score=30.0, ids=[a, b])
     _schedule(ctx, a, 1)
     _schedule(ctx, b, 1, paid=1)
     _schedule(ctx, outsider, 1, paid=1)
     report = run_servicing(ctx, date(2026, 5, 20))  # 40 days after the first due date
     assert report.first_payment_defaults == 1 and report.rings_bumped == 1
-    assert ctx.runner.read(RING_SCORE, ring="R9")[0]["s"] == pytest.approx(0.45)
+    assert ctx.runner.read(RING_SCORE, ring="R9")[0]["s"] == pytest.approx(45.0)
     [case_id] = report.early_warning_cases
     assert cases.get_case(ctx.runner, case_id).application_id == b
     assert app(ctx.runner, b)["early_warning"] is True
@@ -113,7 +113,7 @@ def test_first_payment_default_in_a_ring_raises_it_and_flags_other_loans(
 def test_collection_queue_puts_graph_risk_before_a_larger_quiet_debt(ctx: Lifecycle) -> None:
     risky = disbursed_loan(ctx, 1)
     quiet = disbursed_loan(ctx, 2)
-    ctx.runner.write(RING, ring="R1", score=0.9, ids=[risky])
+    ctx.runner.write(RING, ring="R1", score=90.0, ids=[risky])
     _schedule(ctx, risky, 1, amount="2000")
     _schedule(ctx, quiet, 1, amount="3000")
     run_servicing(ctx, date(2026, 4, 25))

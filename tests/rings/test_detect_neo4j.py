@@ -12,7 +12,7 @@ from graph.runner import Query, QueryRunner
 from ingest.pipeline import ingest_folder
 from rings import writeback
 from rings.config import RingConfig
-from rings.detect import run_detection
+from rings.detect import detect_in_memory, run_detection
 from rings.incremental import neighbour_weights, score_application
 from rings.projection import project
 from rings.read import read_identity_graph
@@ -146,3 +146,41 @@ def test_new_ring_ids_never_repeat_an_id_already_taken() -> None:
     fresh = [new_ring_id(taken) for _ in range(5_000)]
     assert len(set(fresh)) == 5_000 and "R-000000000001" not in fresh
     assert len(taken) == 5_001
+
+
+def test_only_shared_identifiers_are_read_and_ring_members_get_their_first_payments(
+        ring_graph: QueryRunner, pseudo: Pseudonymiser, tmp_path: Path) -> None:
+    def installment(n: int, due: str, paid: str = "") -> dict[str, str]:
+        return {"application_id": f"APP{n:06d}", "installment_no": "1", "due_date": due,
+                "amount_due": "2500", "paid_date": paid, "amount_paid": "2500" if paid else ""}
+
+    folder = write_export(tmp_path / "repayments", ring_rows())  # unchanged; repayments added
+    # APP1-3 never paid a first installment due in April; APP4 paid it; APP7 (in no ring)
+    # paid in October, which makes October the servicing snapshot.
+    write_table(folder, "repayments", [installment(n, "2026-04-01") for n in (1, 2, 3)]
+                + [installment(4, "2026-04-01", "2026-04-01"),
+                   installment(7, "2026-04-01"), installment(8, "2026-10-01", "2026-10-01")])
+    ingest_folder(folder, ring_graph, pseudo, tmp_path / "reports")
+    result = run_detection(ring_graph, CONFIG, now=NOW)
+    # The ring device, two payout accounts, the home of APP5-6, the showroom IP and the
+    # employer switchboard every row gives: identifiers on one application are not read.
+    assert result.graph.n_identifiers == 6
+    [ring] = result.rings
+    assert "FIRST_PAYMENT_DEFAULT" in ring.reason_codes
+    assert ring.features["first_payment_defaults"] == 3
+    assert ring.features["first_installments_due"] == 4
+    full = read_identity_graph(ring_graph)  # every application's first payment
+    assert sorted(full.apps.fpd.tolist()) == [-1] * 4 + [0, 0] + [1] * 4
+
+
+def test_the_lean_read_finds_and_scores_what_the_whole_graph_gives(
+        ring_graph: QueryRunner) -> None:
+    # Detection reads attributes only where strong links join applications, and first
+    # payments only for ring members; the whole graph, read in full, must agree.
+    result = run_detection(ring_graph, CONFIG, write=False)
+    full = read_identity_graph(ring_graph, CONFIG.fpd_grace_days)
+    _, membership, rings = detect_in_memory(full, CONFIG)
+    assert result.membership.tolist() == membership.tolist()
+    assert [(r.score, r.reason_texts, r.features) for r in result.rings] == [
+        (r.score, r.reason_texts, r.features) for r in rings]
+    assert result.graph.model_medians == {"大众朗逸": 120_000.0}

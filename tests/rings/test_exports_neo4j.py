@@ -19,13 +19,20 @@ from typer.testing import CliRunner
 from fraudgraph.cli import app
 from fraudgraph.settings import Settings
 from graph.privacy import Pseudonymiser
-from graph.runner import QueryRunner
+from graph.runner import Query, QueryRunner
 from rings import cli as rings_cli
 from rings import export, report
 from rings.detect import DetectionResult, run_detection
 from rings.runs import PORTFOLIO_CONCENTRATION, RunData, application_scores, load_run
 from tests.conftest import WIPE
 from tests.rings.test_detect_neo4j import CONFIG, NOW, load, ring_rows
+
+# What `fraudgraph score-portfolio` (gnn/score.py) writes onto an application.
+SET_GNN_SCORE = Query("test.set_gnn_score",
+                      "MATCH (a:Application {application_id: $app}) "
+                      "SET a.gnn_score = $score, a.gnn_model_version = $version")
+CLEAR_GNN_SCORE = Query("test.clear_gnn_score",
+                        "MATCH (a:Application) REMOVE a.gnn_score, a.gnn_model_version")
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +112,23 @@ def test_the_commands(detected: tuple[DetectionResult, RunData], neo4j_settings:
     with (out / "scores.csv").open(encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert header == ["application_id", "run_id", "ring_id", "ring_score", "ring_size",
-                      "reason_codes", "reasons", "gnn_score"]
+                      "reason_codes", "reasons", "gnn_score", "gnn_model_version"]
     done = cli.invoke(app, ["export", "rings", "--out", str(out), "--format", "docx"])
     assert done.exit_code == 2 and "docx" in done.output
     done = cli.invoke(app, ["ring-score", "APP000001"])
     assert done.exit_code == 0 and '"joins"' in done.output
     done = cli.invoke(app, ["detect", "--no-write"])
     assert done.exit_code == 0 and "not written" in done.output
+
+
+def test_the_scores_file_carries_the_gnn_score_once_the_gnn_wrote_it(
+        detected: tuple[DetectionResult, RunData], _session_runner: QueryRunner) -> None:
+    _session_runner.write(SET_GNN_SCORE, app="APP000002", score=0.87, version="v3")
+    try:
+        scores = application_scores(_session_runner).set_index("application_id")
+    finally:
+        _session_runner.write(CLEAR_GNN_SCORE)
+    assert scores.loc["APP000002", "gnn_score"] == pytest.approx(0.87)
+    assert scores.loc["APP000002", "gnn_model_version"] == "v3"
+    assert scores.loc["APP000002", "ring_id"] == detected[0].ring_ids[0]
+    assert pd.isna(scores.loc["APP000003", "gnn_score"])  # not scored by the GNN yet
