@@ -61,7 +61,6 @@ class IngestPipeline:
         self.folder = report_root / self.run_id
         self.known_dealers: set[str] = set()
         self.placeholders: set[str] = set()
-        self.nodes = load.NodeCache()
 
     # ----------------------------------------------------------------- steps
 
@@ -166,24 +165,10 @@ class IngestPipeline:
         return records.to_label(raw, self.pseudo)
 
     def _write(self, batch: _Batch, number: int) -> load.Outcome:
-        try:
-            outcome = self._write_once(batch)
-        except load.StaleNodeIds:
-            # Someone deleted a node this run had written: forget them all and redo the
-            # batch (its transaction was rolled back) with MERGE for every link.
-            self.nodes.clear()
-            outcome = self._write_once(batch)
+        with self.runner.transaction() as tx:
+            outcome = _WRITERS[batch.table.name](tx, batch.records, self.run_id)
         if self.on_batch is not None:
             self.on_batch(batch.table.name, number)
-        return outcome
-
-    def _write_once(self, batch: _Batch) -> load.Outcome:
-        with self.runner.transaction() as tx:
-            if batch.table is APPLICATIONS:
-                outcome = load.write_applications(tx, batch.records, self.run_id, self.nodes)
-            else:
-                outcome = _WRITERS[batch.table.name](tx, batch.records, self.run_id)
-        self.nodes.remember(outcome)  # only once committed
         return outcome
 
     def _settle(self, future: Future[load.Outcome], batch: _Batch, counts: TableCounts,
@@ -217,6 +202,7 @@ def _run_props(report: IngestReport) -> dict[str, object]:
 
 _WRITERS: dict[str, Callable[[Transaction, list[records.Record], str], load.Outcome]] = {
     DEALERS.name: lambda tx, rows, _run: load.write_dealers(tx, rows),
+    APPLICATIONS.name: load.write_applications,
     REPAYMENTS.name: lambda tx, rows, _run: load.write_installments(tx, rows),
     LABEL_TABLE.name: lambda tx, rows, _run: load.write_labels(tx, rows),
 }

@@ -12,7 +12,6 @@ import pytest
 
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
-from graph.schema import Label
 from ingest.errors import ContractFileError
 from ingest.pipeline import IngestPipeline, ingest_folder
 from ingest.report import EXIT_OK, EXIT_QUARANTINED
@@ -243,44 +242,3 @@ def test_a_run_stopped_between_batches_converges_when_rerun(
     assert report.tables["applications"].unchanged == partial
     assert report.tables["applications"].loaded == 60 - partial
     assert graph_state(runner) == expected
-
-
-DEVICE_NODES = Query("test.device_nodes",
-                     "MATCH (d:Device {key: $key}) "
-                     "RETURN count { (d)<-[:SUBMITTED_FROM_DEVICE]-() } AS links")
-
-
-def test_a_node_deleted_during_the_run_is_merged_again_not_lost(
-        runner: QueryRunner, pseudo: Pseudonymiser, tmp_path: Path) -> None:
-    # Batch 1 writes the shared device and the run remembers where it is; someone deletes
-    # it before batch 2, whose link must then go to a fresh node, not vanish.
-    rows = [application_row(n, device_id="shared-tablet") for n in (1, 2, 3)]
-    folder = export(tmp_path / "e", rows)
-    delete = Query("t.delete_device", "MATCH (d:Device {key: 'shared-tablet'}) DETACH DELETE d")
-
-    def delete_after_first(table: str, number: int) -> None:
-        if table == "applications" and number == 1:
-            runner.write(delete)
-
-    pipeline = IngestPipeline(runner, pseudo, tmp_path / "runs", batch_size=1,
-                              today=date(2026, 11, 1), on_batch=delete_after_first)
-    report = pipeline.run(folder)
-    assert report.tables["applications"].loaded == 3
-    # One node again, linked from the two applications written after the delete.
-    assert runner.read(DEVICE_NODES, key="shared-tablet") == [{"links": 2}]
-
-
-def test_repeated_identifiers_are_merged_once_and_remembered(
-        runner: QueryRunner, pseudo: Pseudonymiser, tmp_path: Path) -> None:
-    rows = [application_row(n, device_id="shared-tablet") for n in range(1, 21)]
-    folder = export(tmp_path / "e", rows)
-    pipeline = IngestPipeline(runner, pseudo, tmp_path / "runs", batch_size=5,
-                              today=date(2026, 11, 1))
-    report = pipeline.run(folder)
-    assert report.tables["applications"].loaded == 20
-    assert runner.read(DEVICE_NODES, key="shared-tablet") == [{"links": 20}]
-    assert pipeline.nodes.get(Label.DEVICE, "shared-tablet") is not None
-    # One WORKS_AT for the one agent and dealer pair, however many batches named it.
-    works_at = Query("t.works_at",
-                     "MATCH (:SalesAgent)-[w:WORKS_AT]->(:Dealer) RETURN count(w) AS n")
-    assert runner.read(works_at) == [{"n": 1}]
