@@ -47,9 +47,20 @@ def sign_in(world: World, page: Any, role: Role) -> None:
     page.get_by_text(f"Signed in as {role.value}.test").wait_for()
 
 
-def menu(page: Any) -> list[str]:
+def menu(page: Any, expected: list[str]) -> list[str]:
+    """The sidebar's entries once they equal ``expected``, or what they were after 10 s.
+
+    Streamlit redraws the sidebar in pieces after a rerun (the caption can change before
+    the navigation does), so one read may catch the page half way.
+    """
     page.locator(NAV).first.wait_for()
-    return [_label(text) for text in page.locator(NAV).all_inner_texts()]
+    seen: list[str] = []
+    for _ in range(40):
+        seen = [_label(text) for text in page.locator(NAV).all_inner_texts()]
+        if seen == expected:
+            break
+        page.wait_for_timeout(250)
+    return seen
 
 
 def _label(text: str) -> str:
@@ -91,7 +102,7 @@ def _node_point(page: Any, node_id: str) -> tuple[float, float]:
 def test_each_role_gets_its_menu_and_an_underwriter_no_rings(world: World, page: Any) -> None:
     for role, expected in MENUS.items():
         sign_in(world, page, role)
-        assert menu(page) == expected, role
+        assert menu(page, expected) == expected, role
         world.shot(page, f"{role.value}-first-page")
         page.get_by_role("button", name="Sign out").click()
         page.get_by_role("button", name="Sign in").wait_for()
@@ -103,7 +114,8 @@ def test_the_console_switches_to_chinese(world: World, page: Any) -> None:
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
     page.get_by_role("option", name="中文").click()
     page.get_by_text("当前用户 analyst.test（analyst）").wait_for()
-    assert menu(page) == ["申请详情", "关系图谱", "欺诈团伙", "经销商", "资产组合", "模型"]
+    chinese = ["申请详情", "关系图谱", "欺诈团伙", "经销商", "资产组合", "模型"]
+    assert menu(page, chinese) == chinese
     open_page(page, "欺诈团伙")
     page.get_by_role("heading", name="共用标识").wait_for()
     world.shot(page, "analyst-rings-zh")
