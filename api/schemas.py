@@ -3,12 +3,12 @@ value appears only in ``RevealedValue``, which the reveal route audits."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from graph.schema import LINKS
+from lifecycle.approvals import Approval
 
 #: The kinds an entity can be looked up by: every identifier kind, plus lender ids.
 IDENTIFIER_KIND_NAMES = tuple(dict.fromkeys(link.kind.name for link in LINKS))
@@ -153,24 +153,13 @@ class RingConfirmIn(BaseModel):
     reason: str = Field(min_length=5, max_length=1000)
 
 
-class ApprovalView(BaseModel):
+class ApprovalView(Approval):
     """A four-eyes request as clients see it: tokens and ciphertexts left out."""
 
-    approval_id: str
-    action: str
-    status: str
-    reason: str
-    requested_by: str
-    requested_at: datetime
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-    params: dict[str, Any]
-    result: dict[str, Any] | None = None
-
     @classmethod
-    def of(cls, approval: Any) -> ApprovalView:
-        """From ``lifecycle.approvals.Approval``: a watchlist request carries the keyed
-        token and the ciphertext of the value, which stay on the server."""
+    def of(cls, approval: Approval) -> ApprovalView:
+        """A watchlist request carries the keyed token and the ciphertext of the value,
+        which stay on the server."""
         data = approval.model_dump()
         data["params"] = {k: v for k, v in data["params"].items() if k not in _PRIVATE_PARAMS}
         return cls.model_validate(data)
