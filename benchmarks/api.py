@@ -20,8 +20,11 @@ new, rows that fail the contract dropped first) to ``POST /v1/applications``:
   its processes) sampled every ``--sample`` seconds; errors must be zero, memory flat.
 
 Figures: p50/p95/p99/max in ms, throughput, non-201 answers by status, which risk signals
-were available in the decisions (ring, GNN). One JSON line per phase, and ``--report``.
-Submitted applications stay in the graph (tier, case, audit), unless ``--cleanup``.
+were available in the decisions (ring, GNN), the CPU milliseconds per request spent by
+the server, by Neo4j (when it is the project's own, its pid known) and by this client,
+and the 1-minute load average at the end of the phase. One JSON line per phase, and
+``--report``. Submitted applications stay in the graph (tier, case, audit), unless
+``--cleanup``, which also removes their audit events.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import neo4j
 import psutil
 
 from fraudgraph.settings import REPO_ROOT, Settings, get_settings
+from graph import server as neo4j_server
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
 from ingest import records
@@ -64,6 +68,18 @@ CLEANUP = Query(
     OPTIONAL MATCH (c:Case {application_id: a.application_id})
     DETACH DELETE own, c, a
     RETURN count(DISTINCT a) AS n
+    """,
+)
+
+
+CLEANUP_AUDIT = Query(
+    "bench.api.cleanup_audit",
+    """
+    MATCH (e:AuditEvent)
+    WHERE e.target STARTS WITH $prefix OR e.target STARTS WITH 'CASE-' + $prefix
+    WITH e LIMIT 10000
+    DELETE e
+    RETURN count(e) AS n
     """,
 )
 
@@ -145,6 +161,46 @@ def start_server(workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str,
     raise RuntimeError(f"the API server did not answer /health in 180 s; see {log}")
 
 
+class CpuMeter:
+    """CPU seconds spent by the API server (all its processes), Neo4j (when it is the
+    project's own server, so its pid is known) and this client, to put a CPU cost on
+    each request beside its latency."""
+
+    def __init__(self, server: subprocess.Popen[bytes] | None, neo4j_pid: int | None):
+        self.server = server
+        self.neo4j = _process(neo4j_pid)
+
+    def read(self) -> tuple[float, float, float]:
+        server = float("nan")
+        if self.server is not None and (parent := _process(self.server.pid)) is not None:
+            server = sum(_cpu(p) for p in [parent, *parent.children(recursive=True)])
+        neo = _cpu(self.neo4j) if self.neo4j is not None else float("nan")
+        return server, neo, time.process_time()
+
+    def per_request(self, before: tuple[float, float, float], requests: int) -> dict[str, Any]:
+        after = self.read()
+        names = ("server", "neo4j", "client")
+        figures = {f"{name}_cpu_ms_per_request": round(1000 * (b - a) / requests, 2)
+                   for name, a, b in zip(names, before, after, strict=True)
+                   if requests and b == b and a == a}  # NaN: not measurable
+        return figures | {"loadavg_1m": round(os.getloadavg()[0], 2)}
+
+
+def _process(pid: int | None) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid) if pid else None
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def server_rss_mib(process: subprocess.Popen[bytes]) -> float:
     """Resident memory of the server and its worker processes."""
     try:
@@ -217,8 +273,10 @@ async def bolt_reference(settings: Settings, clients: int, rounds: int) -> list[
 class Submitter:
     """Posts applications and keeps what came back."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str, rows: list[dict[str, str]]):
+    def __init__(self, http: httpx.AsyncClient, token: str, rows: list[dict[str, str]],
+                 meter: CpuMeter | None = None):
         self.http = http
+        self.meter = meter or CpuMeter(None, None)
         self.headers = {"Authorization": f"Bearer {token}"}
         self.rows = iter(rows)
         self.statuses: Counter[int] = Counter()
@@ -264,10 +322,12 @@ async def closed_loop(sub: Submitter, clients: int, requests: int) -> dict[str, 
         for _ in range(per_client):
             await sub.submit()
 
+    cpu = sub.meter.read()
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return figures(f"submit_closed_loop_x{clients}", sub.latencies,
-                   time.perf_counter() - started, sub.statuses, **sub.extra())
+                   time.perf_counter() - started, sub.statuses, **sub.extra(),
+                   **sub.meter.per_request(cpu, len(sub.latencies)))
 
 
 async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
@@ -279,6 +339,7 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
     tasks: set[asyncio.Task[None]] = set()
     memory: list[tuple[float, float]] = []
     in_flight_max = 0
+    cpu = sub.meter.read()
     started = time.perf_counter()
     next_sample = started
     n = 0
@@ -295,7 +356,8 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
             memory.append((round(time.perf_counter() - started, 1), server_rss_mib(server)))
             next_sample += sample
     await asyncio.gather(*tasks)
-    extra = sub.extra() | {"rate_per_s": rate, "max_in_flight": in_flight_max}
+    extra = (sub.extra() | {"rate_per_s": rate, "max_in_flight": in_flight_max}
+             | sub.meter.per_request(cpu, len(sub.latencies)))
     if memory:
         extra["server_rss_mib"] = _memory_summary(memory)
     return figures(name, sub.latencies, time.perf_counter() - started, sub.statuses, **extra)
@@ -340,7 +402,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> list[dict[str, An
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200,
                               keepalive_expiry=10)
         async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-            sub = Submitter(http, token, rows)
+            sub = Submitter(http, token, rows,
+                            CpuMeter(server, neo4j_server.status(settings).pid))
             await closed_loop(sub, min(args.clients, args.warmup), args.warmup)  # warm-up
             results.append({"phase": "server_rss_after_warmup_mib",
                             "value": round(server_rss_mib(server), 1)})
@@ -395,6 +458,8 @@ def main() -> None:
     if args.cleanup:
         with QueryRunner.from_settings(settings) as runner:
             while runner.write(CLEANUP, prefix=PREFIX)[0]["n"]:
+                pass
+            while runner.write(CLEANUP_AUDIT, prefix=PREFIX)[0]["n"]:
                 pass
 
 

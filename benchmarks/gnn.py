@@ -23,6 +23,7 @@ import copy
 import dataclasses
 import json
 import logging
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch_geometric.data import HeteroData
 
 from fraudgraph.memory import peak_rss_mib
 from fraudgraph.settings import Settings, get_settings
@@ -38,10 +38,13 @@ from gnn.config import GnnConfig, ModelConfig, TrainConfig
 from gnn.data import APP, GRAPH_RELS, PortfolioGraph, build_graph, load_graph
 from gnn.evaluate import evaluate
 from gnn.metrics import compute_metrics
-from gnn.registry import LoadedModel, ModelMeta, load_model, model_dir
+from gnn.registry import LoadedModel, ModelMeta, load_model, model_dir, save_model
 from gnn.score import (
     explain,
+    explain_flat,
+    flat_neighbourhood,
     neighbourhood_graph,
+    one_application,
     read_neighbourhood,
     score_application,
     write_hub_stats,
@@ -93,37 +96,55 @@ def _truth_set(pg: PortfolioGraph, folder: Path) -> dict[str, tuple[np.ndarray, 
 
 
 def quality(args: argparse.Namespace) -> None:
+    """The three models on each seed's portfolio loaded into Neo4j, read as the product
+    reads it; with ``--rings without,with`` also a ring detection run written back and
+    the models trained again with the ring features (``gnn.ring_features``), same split."""
+    from rings.config import RingConfig
+    from rings.detect import run_detection
+
     settings = get_settings()
     config = GnnConfig(model=ModelConfig(conv=args.conv),
                        train=TrainConfig(epochs=args.epochs))
+    variants = args.rings.split(",")
     rows = []
     with QueryRunner.from_settings(settings) as runner:
         for seed in [int(s) for s in args.seeds.split(",")]:
             folder = _generate(args.work / f"p{args.applications}_s{seed}", args.applications,
                                seed)
             ingest_s = _load(runner, settings, folder, args.wipe)
-            started = time.perf_counter()
-            pg = load_graph(runner)
-            graph_s = time.perf_counter() - started
-            run = evaluate(pg, config, extra_sets=_truth_set(pg, folder))
-            record = {"seed": seed, "applications": len(pg.apps), "ingest_s": ingest_s,
-                      "graph_from_neo4j_s": graph_s, "split": run.comparison.split,
-                      "best": run.comparison.best,
-                      "gnn_is_champion": run.comparison.gnn_is_champion}
-            for name, fig in run.comparison.models.items():
-                for part, m in (("test", fig.test), *fig.extra.items()):
-                    record[f"{name}.{part}"] = {
-                        "n": m.n, "fraud": m.positives, "roc_auc": m.roc_auc,
-                        "ap": m.average_precision, "recall@1%": m.recall_at_1pct}
-                record[f"{name}.train_s"] = fig.train_seconds
-            _emit(record)
-            rows.append(record)
-    summary: dict[str, object] = {"summary": "mean over seeds"}
-    for key in rows[0]:
-        if isinstance(rows[0][key], dict) and "ap" in rows[0][key]:
-            summary[key] = {k: float(np.mean([r[key][k] for r in rows if r[key][k] is not None]))
-                            for k in ("roc_auc", "ap", "recall@1%")}
-    _emit(summary)
+            ring_s = None
+            if "with" in variants:
+                started = time.perf_counter()
+                run_detection(runner, RingConfig())
+                ring_s = time.perf_counter() - started
+            for variant in variants:
+                started = time.perf_counter()
+                pg = load_graph(runner, rings=variant == "with")
+                graph_s = time.perf_counter() - started
+                config.train.seed = seed
+                run = evaluate(pg, config, extra_sets=_truth_set(pg, folder))
+                record = {"seed": seed, "rings": variant, "applications": len(pg.apps),
+                          "ingest_s": ingest_s, "ring_detection_s": ring_s,
+                          "graph_from_neo4j_s": graph_s, "split": run.comparison.split,
+                          "best": run.comparison.best, "ship": run.comparison.ship}
+                for name, fig in run.comparison.models.items():
+                    for part, m in (("val", fig.val), ("test", fig.test),
+                                    *fig.extra.items()):
+                        record[f"{name}.{part}"] = {
+                            "n": m.n, "fraud": m.positives, "roc_auc": m.roc_auc,
+                            "ap": m.average_precision, "recall@1%": m.recall_at_1pct}
+                    record[f"{name}.train_s"] = fig.train_seconds
+                _emit(record)
+                rows.append(record)
+    for variant in variants:
+        mine = [r for r in rows if r["rings"] == variant]
+        summary: dict[str, object] = {"summary": "mean over seeds", "rings": variant}
+        for key in mine[0]:
+            if isinstance(mine[0][key], dict) and "ap" in mine[0][key]:
+                summary[key] = {k: float(np.mean([r[key][k] for r in mine
+                                                  if r[key][k] is not None]))
+                                for k in ("roc_auc", "ap", "recall@1%")}
+        _emit(summary)
 
 
 def _epoch_s(values: pd.Series) -> pd.Series:
@@ -333,6 +354,11 @@ def _latency_model(args: argparse.Namespace, settings: Settings) -> LoadedModel:
     pg = build_graph(*tables_from_export(folder))
     config = GnnConfig(model=ModelConfig(conv=args.conv), train=TrainConfig(epochs=args.epochs))
     result = fit(pg.data, config, target=APP)
+    if args.save:  # reusable with --version, so that runs compare one model
+        meta = save_model(model_dir(settings), result.model, config, pg.spec,
+                          result.threshold, {"applications": len(pg.apps)}, {})
+        print(f"saved as {meta.version} in {model_dir(settings)}", flush=True)
+        return load_model(model_dir(settings), meta.version)
     meta = ModelMeta(version="bench", created_at="", target=APP, threshold=result.threshold,
                      config=config, spec=pg.spec, schema_fingerprint=pg.spec.fingerprint(),
                      training={}, metrics={})
@@ -340,71 +366,95 @@ def _latency_model(args: argparse.Namespace, settings: Settings) -> LoadedModel:
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
-    return {"p50_ms": float(np.percentile(values, 50) * 1e3),
-            "p95_ms": float(np.percentile(values, 95) * 1e3),
-            "max_ms": float(np.max(values) * 1e3)}
+    return {"p50_ms": round(float(np.percentile(values, 50) * 1e3), 2),
+            "p95_ms": round(float(np.percentile(values, 95) * 1e3), 2),
+            "max_ms": round(float(np.max(values) * 1e3), 2)}
 
 
-def _unfused_forward_backward(model: LoadedModel, data: HeteroData) -> None:
-    """The network as trained (one GraphConv call per edge type), forward and backward:
-    what ``explain`` cost before the layers were fused."""
-    x_dict = {t: x.clone().requires_grad_(t == APP) for t, x in data.x_dict.items()}
-    model.model(x_dict, data.edge_index_dict)[0].backward()
+def _timed(parts: dict[str, list[float]], name: str, fn, *args):  # type: ignore[no-untyped-def]
+    """Run ``fn``; record its wall time under ``name`` and its thread CPU time under
+    ``name_cpu`` (what it costs on an idle core, whatever the machine's load)."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    out = fn(*args)
+    parts[f"{name}_cpu"].append(time.thread_time() - cpu)
+    parts[name].append(time.perf_counter() - wall)
+    return out
+
+
+def _heterodata_path(model: LoadedModel, hood: dict) -> None:
+    explain(model, *neighbourhood_graph(hood, model))
+
+
+def _scorer_from(path: Path):  # type: ignore[no-untyped-def]
+    """``score_application`` of another version of ``gnn/score.py`` (e.g. ``git show
+    HEAD:gnn/score.py > /tmp/score_before.py``), run against this code's other modules."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gnn_score_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves its models' annotations there
+    spec.loader.exec_module(module)
+    return module.score_application
 
 
 def _latency_pass(runner: QueryRunner, model: LoadedModel, ids: list[str], fanout: int,
-                  hub_cap: int) -> dict[str, dict[str, float]]:
-    parts: dict[str, list[float]] = {k: [] for k in (
-        "total", "total_scorer_cpu", "ping", "read", "subgraph", "model",
-        "reference_unfused_network")}
+                  hub_cap: int, before=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Per application: ``RETURN 1``, the previous ``score_application`` (``before``, when
+    given) and this one end to end, alternated so both see the same load; then this
+    one's parts."""
+    names = ("total", "ping", "read", "subgraph", "network_reasons",
+             "reference_heterodata_fused", "before_total")
+    parts: dict[str, list[float]] = {k: [] for n in names for k in (n, f"{n}_cpu")}
+    net = one_application(model)
     score_application(runner, ids[0], model, fanout, hub_cap=hub_cap)  # query plans
+    if before is not None:
+        before(runner, ids[0], model, fanout, None, hub_cap)
     for app_id in ids:
-        t0 = time.perf_counter()
-        runner.read(PING)
-        t1, cpu = time.perf_counter(), time.thread_time()
-        score_application(runner, app_id, model, fanout, hub_cap=hub_cap)
-        t2 = time.perf_counter()
-        # CPU this thread spent (driver, subgraph, network, reasons; not Neo4j's): what
-        # one call costs on an idle core, whatever the machine's load.
-        parts["total_scorer_cpu"].append(time.thread_time() - cpu)
-        hood = read_neighbourhood(runner, app_id, fanout, hub_cap)
-        t3 = time.perf_counter()
-        data, info = neighbourhood_graph(hood, model)
-        t4 = time.perf_counter()
-        explain(model, data, info)
-        t5 = time.perf_counter()
-        _unfused_forward_backward(model, data)
-        t6 = time.perf_counter()
-        for key, value in (("ping", t1 - t0), ("total", t2 - t1), ("read", t3 - t2),
-                           ("subgraph", t4 - t3), ("model", t5 - t4),
-                           ("reference_unfused_network", t6 - t5)):
-            parts[key].append(value)
-    return {name: _percentiles(values) for name, values in parts.items()}
+        _timed(parts, "ping", runner.read, PING)
+        if before is not None:
+            _timed(parts, "before_total", before, runner, app_id, model, fanout, None,
+                   hub_cap)
+        _timed(parts, "total", score_application, runner, app_id, model, fanout, None,
+               hub_cap)
+        hood = _timed(parts, "read", read_neighbourhood, runner, app_id, fanout, hub_cap,
+                      model.spec.has_ring_features)
+        if net is None:
+            continue
+        flat, info = _timed(parts, "subgraph", flat_neighbourhood, hood, model, net)
+        _timed(parts, "network_reasons", explain_flat, model, net, flat, info)
+        # What scoring did before (HeteroData subgraph, FusedRgcn, full backward).
+        _timed(parts, "reference_heterodata_fused", _heterodata_path, model, hood)
+    return {name: _percentiles(values) for name, values in parts.items() if values}
 
 
 def latency(args: argparse.Namespace) -> None:
     """``score_application`` end to end on random applications of the loaded graph, then
-    the same applications part by part: Cypher read, subgraph, forward + backward +
-    reasons; references in the same run: a bare ``RETURN 1`` round trip and the unfused
-    network's forward + backward. First every identifier scanned (as before hub
-    statistics), then ``write_hub_stats`` (timed; it writes onto the graph's hub nodes)
-    and the same applications with hubs read from their stored statistics."""
+    the same applications part by part: Cypher read, subgraph, network + reasons, each
+    with its wall and thread CPU time; references in the same run: a bare ``RETURN 1``
+    round trip and the previous path (``HeteroData`` subgraph, ``FusedRgcn``, backward
+    through every weight). First every identifier scanned (as before hub statistics),
+    then ``write_hub_stats`` (timed; it writes onto the graph's hub nodes) and the same
+    applications with hubs read from their stored statistics; ``--stored-only`` runs
+    the second pass alone."""
     settings = get_settings()
     torch.set_num_threads(1)
     model = _latency_model(args, settings)
+    before = _scorer_from(args.before) if args.before else None
     fanout, hub_cap = settings.gnn_score_fanout, args.hub_cap or settings.gnn_hub_cap
     with QueryRunner.from_settings(settings) as runner:
         ids = [r["id"] for r in runner.read(SAMPLE_IDS, n=args.samples)]
         base = {"samples": len(ids), "model_version": model.version, "kind": model.kind,
                 "fanout": fanout, "threads": 1}
-        _emit({**base, "hubs": "scanned every call",
-               **_latency_pass(runner, model, ids, fanout, 2**62)})
-        started = time.perf_counter()
-        written = write_hub_stats(runner, hub_cap)
-        _emit({"write_hub_stats_s": time.perf_counter() - started, "hub_nodes": written,
-               "hub_cap": hub_cap})
+        if not args.stored_only:
+            _emit({**base, "hubs": "scanned every call",
+                   **_latency_pass(runner, model, ids, fanout, 2**62, before)})
+            started = time.perf_counter()
+            written = write_hub_stats(runner, hub_cap)
+            _emit({"write_hub_stats_s": time.perf_counter() - started,
+                   "hub_nodes": written, "hub_cap": hub_cap})
         _emit({**base, "hubs": f"stored statistics above {hub_cap} links",
-               **_latency_pass(runner, model, ids, fanout, hub_cap)})
+               **_latency_pass(runner, model, ids, fanout, hub_cap, before)})
 
 
 def main() -> None:
@@ -419,6 +469,9 @@ def main() -> None:
         p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "gnn-bench")
     sub.choices["quality"].add_argument("--seeds", default="1,2,3")
     sub.choices["quality"].add_argument("--wipe", action="store_true")
+    sub.choices["quality"].add_argument("--rings", default="without",
+                                        help="without, with, or without,with: ring "
+                                        "features from a detection run written back")
     sub.choices["scale"].add_argument("--seed", type=int, default=1)
     sub.choices["scale"].add_argument("--export", type=Path,
                                       help="an existing export (default: generate one)")
@@ -436,6 +489,14 @@ def main() -> None:
                                         "one on a generated export)")
     sub.choices["latency"].add_argument("--train-applications", type=int, default=20_000)
     sub.choices["latency"].add_argument("--hub-cap", type=int, help="default: settings")
+    sub.choices["latency"].add_argument("--before", type=Path,
+                                        help="another gnn/score.py whose score_application "
+                                        "runs alternated with this one (before/after)")
+    sub.choices["latency"].add_argument("--save", action="store_true",
+                                        help="save the model trained here (model dir)")
+    sub.choices["latency"].add_argument("--stored-only", action="store_true",
+                                        help="skip the pass that scans every hub and the "
+                                        "write_hub_stats refresh (statistics already there)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(1)

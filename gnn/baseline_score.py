@@ -20,6 +20,7 @@ from gnn.data import APP, GRAPH_RELS, NEGATIVE_DISPOSITIONS, POSITIVE_DISPOSITIO
 from gnn.features import application_features
 from gnn.reasons import feature_reason
 from gnn.registry import LoadedModel
+from gnn.ring_features import ring_row
 from graph.runner import Query, QueryRunner
 
 _ANY = "|".join(rel.value for rel in GRAPH_RELS)
@@ -107,14 +108,18 @@ def _neighbour_row(row: dict[str, Any]) -> list[float]:
     return columns
 
 
-def gbt_row(row: dict[str, Any], loaded: LoadedModel) -> np.ndarray:
-    """The baseline's input row (own features, plus neighbour aggregates)."""
+def gbt_row(row: dict[str, Any], loaded: LoadedModel,
+            ring: dict[str, Any] | None = None) -> np.ndarray:
+    """The baseline's input row (own features with the ring features when the model has
+    them, ``ring`` being the application's ring; plus neighbour aggregates)."""
     spec = loaded.spec
     app = row["app"]
     columns = {k: [app.get(k)] for k in (*_APP_FIELDS, "ts")}
     rels = {link["rel"] for link in row["links"]}
     own = application_features(columns, {r: [r in rels] for r in spec.link_rels},
                                spec.link_rels, spec.model_price_median)[0]
+    if spec.has_ring_features:
+        own = np.concatenate([own, np.asarray(ring_row(ring), dtype=np.float32)])
     if loaded.kind == GBT_OWN:
         return own[None, :]
     return np.concatenate([own, np.asarray(_neighbour_row(row), dtype=np.float32)])[None, :]

@@ -77,9 +77,10 @@ def neighbour_feature_names() -> list[str]:
     return [f"{rel.value.lower()}_{k}" for rel in GRAPH_RELS for k in _PER_REL] + list(_HOPS)
 
 
-def gbt_feature_names(kind: str, link_rels: list[str]) -> list[str]:
-    """The input columns of a baseline: own features, plus neighbour aggregates."""
-    own = app_feature_names(link_rels)
+def gbt_feature_names(kind: str, link_rels: list[str], rings: bool = False) -> list[str]:
+    """The input columns of a baseline: own features (with the ring features, with
+    ``rings``), plus neighbour aggregates."""
+    own = app_feature_names(link_rels, rings)
     return own if kind == GBT_OWN else own + neighbour_feature_names()
 
 

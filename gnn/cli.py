@@ -68,19 +68,22 @@ def register(app: typer.Typer) -> None:
         config_file: Annotated[Path | None, typer.Option(help="GnnConfig as JSON.")] = None,
         champion: Annotated[bool, typer.Option(
             help="Ship the GNN even if a baseline beats it.")] = False,
+        challenger: Annotated[bool, typer.Option(
+            help="Register the shipped model as challenger (scores in shadow beside the "
+                 "champion, decides nothing), even in an empty registry.")] = False,
     ) -> None:
         """Train the GNN beside both baselines, save the versions, and give the model that
         should ship a role: the GNN if it beats both baselines on validation and test
         average precision (or --champion), else the better baseline. It becomes champion
-        when the registry has none, otherwise challenger (scores in shadow); replacing the
-        champion is a four-eyes `fraudgraph promote`."""
+        when the registry has none, otherwise (or with --challenger) challenger (scores in
+        shadow); replacing the champion is a four-eyes `fraudgraph promote`."""
         from gnn.promotion import train_and_register
         from graph.runner import QueryRunner
 
         settings = get_settings()
         with QueryRunner.from_settings(settings) as runner:
             outcome = train_and_register(runner, settings, _config(epochs, config_file),
-                                         candidate=champion)
+                                         candidate=champion, challenger=challenger)
         console.print(_comparison_table(outcome.comparison))
         console.print(f"saved {', '.join(outcome.saved)} in {outcome.path.parent}")
         console.print(outcome.message, highlight=False)

@@ -26,6 +26,7 @@ from gnn.features import (
     node_features,
     standardise,
 )
+from gnn.ring_features import has_detection_run, portfolio_ring_features
 from graph.runner import Query, QueryRunner
 from graph.schema import IDENTIFIER_RELS, NODE_KEYS, Label, Rel
 
@@ -157,12 +158,16 @@ def read_portfolio(runner: QueryRunner) -> tuple[pd.DataFrame, dict[Rel, pd.Data
 
 def build_graph(apps: pd.DataFrame, links: dict[Rel, pd.DataFrame],
                 spec: FeatureSpec | None = None, val_share: float = 0.2,
-                test_share: float = 0.2) -> PortfolioGraph:
+                test_share: float = 0.2, rings: np.ndarray | None = None) -> PortfolioGraph:
     """``HeteroData`` with features, ``y`` and time-split masks on applications.
 
     With ``spec`` given (a saved model's), its portfolio statistics and scaling are reused
     so the features mean what they meant in training; otherwise they are computed here.
+    ``rings``: ring features per application (``gnn.ring_features``), appended to the
+    application's own features; required when ``spec`` has them, refused when not.
     """
+    if spec is not None and spec.has_ring_features != (rings is not None):
+        raise ValueError("ring features must be given exactly when the spec has them")
     if apps.empty:
         raise ValueError("the graph has no applications")
     apps = apps.reset_index(drop=True).copy()
@@ -202,13 +207,15 @@ def build_graph(apps: pd.DataFrame, links: dict[Rel, pd.DataFrame],
         data[label.value].raw = feats
     medians = spec.model_price_median if spec else model_price_medians(apps)
     own = application_features(apps, has, link_rels, medians)
+    if rings is not None:
+        own = np.concatenate([own, rings.astype(np.float32)], axis=1)
     if spec is None:
         mean, std = {APP: standardise(own)[0]}, {APP: standardise(own)[1]}
         for label in by_label:
             m, s = standardise(data[label.value].raw)
             mean[label.value], std[label.value] = m, s
         spec = FeatureSpec(
-            app_type=APP, app_features=app_feature_names(link_rels),
+            app_type=APP, app_features=app_feature_names(link_rels, rings is not None),
             node_features=list(NODE_FEATURES), node_types=[APP, *(lb.value for lb in by_label)],
             edge_types=edge_types(), link_rels=link_rels, model_price_median=medians,
             mean=mean, std=std)
@@ -231,7 +238,17 @@ def build_graph(apps: pd.DataFrame, links: dict[Rel, pd.DataFrame],
 
 
 def load_graph(runner: QueryRunner, spec: FeatureSpec | None = None,
-               val_share: float = 0.2, test_share: float = 0.2) -> PortfolioGraph:
-    """Read the portfolio from Neo4j and build its graph."""
+               val_share: float = 0.2, test_share: float = 0.2,
+               rings: bool | None = None) -> PortfolioGraph:
+    """Read the portfolio from Neo4j and build its graph.
+
+    Ring features (``gnn.ring_features``): as ``spec`` says when it is given; otherwise
+    ``rings``, and by default whenever a complete ring detection run is stored.
+    """
     apps, links = read_portfolio(runner)
-    return build_graph(apps, links, spec, val_share, test_share)
+    if spec is not None:
+        rings = spec.has_ring_features
+    elif rings is None:
+        rings = has_detection_run(runner)
+    extra = portfolio_ring_features(runner, apps) if rings and not apps.empty else None
+    return build_graph(apps, links, spec, val_share, test_share, rings=extra)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from gnn.ring_features import RING_FEATURES
 from ingest.contract import PRODUCTS
 
 SECONDS_PER_DAY = 86_400.0
@@ -46,6 +47,11 @@ class FeatureSpec(BaseModel):
     mean: dict[str, list[float]]
     std: dict[str, list[float]]
 
+    @property
+    def has_ring_features(self) -> bool:
+        """Whether the application features end with ``RING_FEATURES``."""
+        return self.app_features[-len(RING_FEATURES):] == list(RING_FEATURES)
+
     def fingerprint(self) -> str:
         """Hash of the input layout (names, types, edge types), not of the statistics."""
         layout = [self.app_type, self.app_features, self.node_features, self.node_types,
@@ -58,11 +64,14 @@ class FeatureSpec(BaseModel):
         return ((values - mean) / std).astype(np.float32)
 
 
-def app_feature_names(link_rels: list[str]) -> list[str]:
+def app_feature_names(link_rels: list[str], rings: bool = False) -> list[str]:
+    """The application's own feature names (then the ring features, with ``rings``)."""
+    ring = list(RING_FEATURES) if rings else []
     return ["log_loan", "log_price", "log_down", "log_income", "loan_to_value", "down_share",
             "instalment_to_income", "term", "log_price_vs_model", "price_missing",
             "income_missing", "night_submission",
-            *(f"product_{p}" for p in PRODUCTS), *(f"has_{r.lower()}" for r in link_rels)]
+            *(f"product_{p}" for p in PRODUCTS), *(f"has_{r.lower()}" for r in link_rels),
+            *ring]
 
 
 def model_price_medians(apps: pd.DataFrame) -> dict[str, float]:

@@ -1,5 +1,6 @@
-"""The R-GCN's forward pass for one small subgraph, with each layer's per-edge-type
-convolutions fused.
+"""The R-GCN's forward pass for one small subgraph: ``OneApplicationRgcn`` (two layers,
+what scoring one application runs) and ``FusedRgcn`` (any depth, each layer's
+per-edge-type convolutions fused).
 
 Scoring one application runs the network on ~100 nodes, where the cost is not
 arithmetic but one module call per edge type and layer (36 ``GraphConv`` calls for two
@@ -11,6 +12,8 @@ several times fewer Python calls.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -81,3 +84,105 @@ class FusedRgcn:
 
     def logits(self, layers: list[dict[NodeType, Tensor]]) -> Tensor:
         return self.model.logits(layers)
+
+
+@dataclass
+class Neighbourhood:
+    """One application's two-hop subgraph in the flat form ``OneApplicationRgcn`` takes:
+    the application is row 0 of ``x_app``; identifier (dealer, agent) nodes of every type
+    are rows of ``x_node``, ``node_type`` saying which; every edge from an application
+    to a node carries its relationship's number (``rels`` of the network)."""
+
+    x_app: Tensor  # [apps, app features], scaled
+    x_node: Tensor  # [nodes, node features], scaled
+    node_type: Tensor  # [nodes], index into OneApplicationRgcn.node_types
+    edge_app: Tensor  # [edges] application row
+    edge_node: Tensor  # [edges] node row
+    edge_rel: Tensor  # [edges] relationship number
+
+
+class OneApplicationRgcn:
+    """A two-layer R-GCN's score of one application (and what its reasons need), computing
+    only what that score depends on: every node's input projection, the first layer for
+    the application's identifiers and for itself, the second for itself.
+
+    ``FusedRgcn`` runs every edge type's aggregation for every node of the subgraph (one
+    ~5-call step per edge type and layer; the ~40 other applications' first layer is never
+    used). Here each layer is a handful of calls whatever the number of types: weights of
+    all node types (relationships) are stacked and gathered per node (edge), and the mean
+    over each (node, relationship) is a weighted ``index_add``. Weights are copied without
+    autograd history, so the gradients the reasons take cover activations only. Same
+    outputs as the network (a test compares them).
+    """
+
+    def __init__(self, model: HeteroGnn, edge_types: list[EdgeType]) -> None:
+        if model.config.conv != "rgcn" or len(model.convs) != 2:
+            raise ValueError("OneApplicationRgcn runs two-layer R-GCNs")
+        app = model.target
+        forward = [et for et in edge_types if et[0] == app]
+        self.rels = [et[1] for et in forward]
+        self.node_types = list(dict.fromkeys(et[2] for et in forward))
+        conv1, conv2 = (c.convs for c in model.convs)  # type: ignore[union-attr]
+        types, rev = self.node_types, [(et[2], f"rev_{et[1]}", app) for et in forward]
+
+        def stack(items: list[Tensor]) -> Tensor:
+            return torch.stack([t.detach().clone() for t in items])
+
+        with torch.no_grad():
+            self.in_w = stack([model.inputs[t].weight.t() for t in types])
+            self.in_b = stack([model.inputs[t].bias for t in types])
+            self.app_in_w = model.inputs[app].weight.t().detach().clone()
+            self.app_in_b = model.inputs[app].bias.detach().clone()
+            # Layer 1 into nodes: one relation weight per forward edge type, root and
+            # bias summed over the edge types into each node type (as HeteroConv sums).
+            self.rel1 = torch.cat([conv1[et].lin_rel.weight.t() for et in forward], 1)
+            self.rel1_b = stack([conv1[et].lin_rel.bias for et in forward])
+            into = [[i for i, et in enumerate(forward) if et[2] == t] for t in types]
+            self.root1 = stack([sum(conv1[forward[i]].lin_root.weight.t() for i in idx)
+                                for idx in into])
+            self.bias1 = torch.stack([self.rel1_b[idx].sum(0) for idx in into])
+            self.norm1 = (stack([model.norms[0][t].weight for t in types]),
+                          stack([model.norms[0][t].bias for t in types]))
+            # Into the application, per layer: reverse edge types.
+            self.app_layers = [
+                (stack([conv[et].lin_rel.weight.t() for et in rev]),
+                 torch.stack([conv[et].lin_rel.bias for et in rev]).sum(0).detach(),
+                 torch.stack([conv[et].lin_root.weight.t() for et in rev]).sum(0).detach(),
+                 model.norms[layer][app])
+                for layer, conv in enumerate((conv1, conv2))]
+        self.hidden = self.app_in_w.size(1)
+        self.eps = model.norms[0][app].eps
+        self.head = model.head
+
+    def _norm(self, h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+        """LayerNorm with a (weight, bias) row per node (each node type has its own)."""
+        return torch.nn.functional.layer_norm(h, (self.hidden,), eps=self.eps) * weight + bias
+
+    def layers(self, g: Neighbourhood) -> tuple[Tensor, Tensor, Tensor]:
+        """The application's projection (row 0 of all applications'), the nodes' first
+        layer, and the application's logit."""
+        h_app = torch.relu(g.x_app @ self.app_in_w + self.app_in_b)
+        t = g.node_type
+        h_node = torch.relu(torch.bmm(g.x_node.unsqueeze(1), self.in_w[t]).squeeze(1)
+                            + self.in_b[t])
+        # Nodes, layer 1: mean of the linked applications per (node, relationship).
+        n_rel = len(self.rels)
+        key = g.edge_node * n_rel + g.edge_rel
+        count = torch.bincount(key, minlength=len(t) * n_rel).float()
+        messages = (h_app @ self.rel1).view(-1, n_rel, self.hidden)[g.edge_app, g.edge_rel]
+        total = h_node.new_zeros(len(t), self.hidden).index_add(
+            0, g.edge_node, messages / count[key].unsqueeze(1))
+        # Every edge type's bias and root term count, messages or not (as in training).
+        pre = total + self.bias1[t] + torch.bmm(h_node.unsqueeze(1), self.root1[t]).squeeze(1)
+        h1_node = torch.relu(self._norm(pre, self.norm1[0][t], self.norm1[1][t]))
+        # The application: mean over its nodes per relationship, twice.
+        own = g.edge_app == 0
+        node, rel = g.edge_node[own], g.edge_rel[own]
+        weight = (1.0 / torch.bincount(rel, minlength=n_rel).float())[rel].unsqueeze(1)
+        h = h_app[0]
+        for (w_rel, bias, root, norm), source in zip(self.app_layers, (h_node, h1_node),
+                                                     strict=True):
+            msg = torch.bmm(source[node].unsqueeze(1), w_rel[rel]).squeeze(1) * weight
+            h = torch.relu(norm(msg.sum(0) + bias + h @ root))
+        logit = self.head(torch.cat([h_app[0], h])).squeeze(-1)
+        return h_app[0], h1_node, logit

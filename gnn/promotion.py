@@ -50,13 +50,15 @@ class TrainOutcome:
 
 
 def train_and_register(runner: QueryRunner, settings: Settings, config: GnnConfig, *,
-                       candidate: bool = False) -> TrainOutcome:
+                       candidate: bool = False, challenger: bool = False) -> TrainOutcome:
     """Build the graph from Neo4j, train the GNN beside both baselines on one time split,
     save the model with its config, feature schema, data summary and metrics, and give the
     model that should ship the role the rules allow (see ``check_promotion``).
 
     The GNN ships when it beats both baselines (``gnn.evaluate.to_ship``), or with
     ``candidate``; otherwise the better baseline is saved too and ships in its place.
+    With ``challenger`` the shipped model is made the challenger even when the registry
+    has no champion yet (a champion is then promoted separately).
     """
     from gnn.data import load_graph
     from gnn.evaluate import GNN, evaluate
@@ -64,13 +66,14 @@ def train_and_register(runner: QueryRunner, settings: Settings, config: GnnConfi
     pg = load_graph(runner)
     run = evaluate(pg, config)
     ship = GNN if candidate else run.comparison.ship
-    return register_run(settings, pg, run, config, ship)
+    return register_run(settings, pg, run, config, ship, challenger=challenger)
 
 
 def register_run(settings: Settings, pg: Any, run: Any, config: GnnConfig,
-                 ship: str) -> TrainOutcome:
+                 ship: str, *, challenger: bool = False) -> TrainOutcome:
     """Save the GNN of an evaluation run (and the baseline ``ship`` names, if it is one)
-    and mark the shipped model champion (first model) or challenger."""
+    and mark the shipped model champion (first model) or challenger (any later one, or
+    any with ``challenger``)."""
     from gnn.evaluate import GNN
     from gnn.registry import mark, model_dir, save_gbt, save_model
 
@@ -91,7 +94,7 @@ def register_run(settings: Settings, pg: Any, run: Any, config: GnnConfig,
     why = ("" if ship == GNN else
            f"the GNN does not beat both baselines; {ship} ships in its place ({meta.version})"
            f" and the GNN is saved as {gnn_meta.version}. ")
-    if role_version(root, "champion") is None:
+    if role_version(root, "champion") is None and not challenger:
         mark(root, meta.version, "champion")
         role, message = "champion", f"{why}{meta.version} is the champion (first model)"
     else:

@@ -92,11 +92,12 @@ def model_dir(settings: Settings) -> Path:
     return settings.gnn_model_dir or settings.var_dir / "models"
 
 
-def current_layout_fingerprint() -> str:
-    """Fingerprint of the input layout this code's ``build_graph`` produces."""
+def current_layout_fingerprint(rings: bool = False) -> str:
+    """Fingerprint of the input layout this code's ``build_graph`` produces (with or
+    without the ring features)."""
     link_rels = [rel.value for rel in GRAPH_RELS]
     spec = FeatureSpec(
-        app_type=APP, app_features=app_feature_names(link_rels),
+        app_type=APP, app_features=app_feature_names(link_rels, rings),
         node_features=list(NODE_FEATURES),
         node_types=[APP, *dict.fromkeys(lb.value for lb in GRAPH_RELS.values())],
         edge_types=edge_types(), link_rels=link_rels, model_price_median={}, mean={}, std={})
@@ -106,6 +107,17 @@ def current_layout_fingerprint() -> str:
 def new_version(spec: FeatureSpec, kind: ModelKind = "gnn") -> str:
     stamp = time.strftime('%Y%m%dT%H%M%S', time.gmtime())
     return f"{kind.replace('_', '-')}-{stamp}-{spec.fingerprint()[:6]}"
+
+
+def _free_version(root: Path, spec: FeatureSpec, kind: ModelKind) -> str:
+    """A new version name not taken in ``root`` (two saved within one second differ by a
+    suffix)."""
+    base = new_version(spec, kind)
+    version, n = base, 1
+    while (root / version).exists():
+        n += 1
+        version = f"{base}-{n}"
+    return version
 
 
 def _new_folder(root: Path, version: str) -> Path:
@@ -120,7 +132,7 @@ def save_model(root: Path, model: HeteroGnn, config: GnnConfig, spec: FeatureSpe
                threshold: float, training: dict[str, Any], metrics: dict[str, Any],
                version: str | None = None) -> ModelMeta:
     """Write a new version folder; returns its metadata."""
-    version = version or new_version(spec)
+    version = version or _free_version(root, spec, GNN)
     folder = _new_folder(root, version)
     meta = ModelMeta(
         version=version, created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -137,7 +149,7 @@ def save_gbt(root: Path, gbt: GbtModel, kind: ModelKind, config: GnnConfig,
     """Write a LightGBM baseline as a new version (``model.txt`` + ``meta.json``)."""
     if kind == GNN:
         raise ValueError("save_gbt saves the LightGBM baselines; use save_model for the GNN")
-    version = version or new_version(spec, kind)
+    version = version or _free_version(root, spec, kind)
     folder = _new_folder(root, version)
     meta = ModelMeta(
         version=version, created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -151,7 +163,8 @@ def save_gbt(root: Path, gbt: GbtModel, kind: ModelKind, config: GnnConfig,
 
 def _load_gbt(folder: Path, meta: ModelMeta) -> lgb.Booster:
     """The booster, refused unless its columns are the ones this code computes."""
-    expected = gbt_feature_names(meta.kind, meta.spec.link_rels)
+    expected = gbt_feature_names(meta.kind, meta.spec.link_rels,
+                                 meta.spec.has_ring_features)
     if meta.feature_names != expected:
         raise SchemaMismatch(f"model {meta.version} ({meta.kind}) was trained on features "
                              f"{meta.feature_names}; this code computes {expected}: retrain it")
@@ -172,11 +185,12 @@ def load_model(root: Path, version: str, expect: FeatureSpec | None = None,
     meta = ModelMeta.model_validate_json((folder / "meta.json").read_text(encoding="utf-8"))
     if meta.spec.fingerprint() != meta.schema_fingerprint:
         raise SchemaMismatch(f"model {version}: meta.json's schema and fingerprint disagree")
-    if check_code and meta.spec.app_type == APP and \
-            meta.schema_fingerprint != current_layout_fingerprint():
+    if check_code and meta.spec.app_type == APP and meta.schema_fingerprint != \
+            current_layout_fingerprint(meta.spec.has_ring_features):
         raise SchemaMismatch(
             f"model {version} was trained on feature schema {meta.schema_fingerprint}; this "
-            f"code builds {current_layout_fingerprint()}: retrain it")
+            f"code builds {current_layout_fingerprint(meta.spec.has_ring_features)}: "
+            "retrain it")
     if meta.kind in (GBT_OWN, GBT_NEIGHBOURS):
         loaded = LoadedModel(_load_gbt(folder, meta), meta)
         if expect is not None:

@@ -4,7 +4,11 @@ whole portfolio in batches.
 ``score_application`` reads the application, its identifiers (with their degree, time
 span and dealer count) and up to ``fanout`` other applications per identifier in one
 query, builds the same two-hop subgraph the training sampler draws, and runs the model
-once forward and once backward. An identifier shared by more than ``HUB_CAP``
+once forward and once backward: a two-layer R-GCN as ``OneApplicationRgcn`` on the flat
+subgraph (``flat_neighbourhood``), computing only what this application's score depends
+on; other networks on a ``HeteroData`` (``neighbourhood_graph``). A model with ring
+features also reads each application's ring in the latest detection run
+(``gnn.ring_features``). An identifier shared by more than ``HUB_CAP``
 applications (a dealer, a sales agent, a carrier NAT address, a giant employer: on the
 1M portfolio up to 40,000) is not scanned on every call: its degree is its live link
 count from Neo4j's degree store, its first/last submission and dealer count are read
@@ -34,10 +38,18 @@ from gnn.baseline_score import explain_gbt, gbt_row, read_gbt_row
 from gnn.baselines import gbt_features
 from gnn.data import APP, GRAPH_RELS, load_graph
 from gnn.features import SECONDS_PER_DAY, application_features, node_feature_rows
-from gnn.inference import FusedRgcn
+from gnn.inference import FusedRgcn, Neighbourhood, OneApplicationRgcn
 from gnn.model import HeteroGnn
 from gnn.reasons import MAX_REASONS, feature_reason
 from gnn.registry import GNN, LoadedModel
+from gnn.ring_features import (
+    LATEST_RUN_CALL,
+    after_run,
+    application_ring,
+    member_ring,
+    resolve_ring,
+    ring_row,
+)
 from gnn.train import predict
 from graph.runner import Query, QueryRunner
 
@@ -83,9 +95,10 @@ class ApplicationNotFound(LookupError):
 READ_NEIGHBOURHOOD = Query(
     "gnn.read_neighbourhood",
     f"""
+    {LATEST_RUN_CALL}
     MATCH (a:{APP} {{application_id: $application_id}})
-    WITH a, a.submitted_at.epochSeconds AS t
-    CALL (a, t) {{
+    WITH a, run, a.submitted_at.epochSeconds AS t
+    CALL (a, t, run) {{
       OPTIONAL MATCH (a)-[r:{_ANY}]->(i)
       WITH r, i WHERE i IS NOT NULL
       WITH r, i, COUNT {{ (i)<-[:{_ANY}]-() }} AS link_count
@@ -97,14 +110,15 @@ READ_NEIGHBOURHOOD = Query(
                max(b.submitted_at).epochSeconds AS last_ts,
                count(DISTINCT b.dealer_id) AS dealers
       }}
-      CALL (a, i) {{
+      CALL (a, i, run) {{
         MATCH (i)<-[r2:{_ANY}]-(b:{APP}) WHERE b <> a
         WITH b, r2 LIMIT $fanout
         RETURN collect({{rel: type(r2), app: b {{
           .application_id, .loan_amount, .down_payment, .vehicle_price, .vehicle_model,
           .term_months, .monthly_income, .product, .label,
           ts: b.submitted_at.epochSeconds,
-          links: [(b)-[x:{_ANY}]->() | type(x)]}}}}) AS neighbours
+          links: [(b)-[x:{_ANY}]->() | type(x)],
+          ring: CASE WHEN $rings THEN {member_ring("b")} END}}}}) AS neighbours
       }}
       RETURN collect({{rel: type(r), node: elementId(i), link_count: link_count,
         stored: stored,
@@ -116,20 +130,26 @@ READ_NEIGHBOURHOOD = Query(
         neighbours: neighbours}}) AS links
     }}
     RETURN a {{.application_id, .loan_amount, .down_payment, .vehicle_price,
-               .vehicle_model, .term_months, .monthly_income, .product, ts: t}} AS app,
+               .vehicle_model, .term_months, .monthly_income, .product, ts: t,
+               ring: CASE WHEN $rings THEN {member_ring("a")} END,
+               after_run: {after_run("a")}}} AS app,
            links
     """,
 )
 
 
 def read_neighbourhood(runner: QueryRunner, application_id: str, fanout: int,
-                       hub_cap: int = HUB_CAP) -> dict[str, Any]:
+                       hub_cap: int = HUB_CAP, rings: bool = False) -> dict[str, Any]:
     """The application, its identifiers with their statistics, and up to ``fanout``
     other applications per identifier. Identifiers above ``hub_cap`` links use their
     stored statistics when they have them (degree: the live link count; last
-    submission: this application's when it is newer)."""
-    rows = runner.read(READ_NEIGHBOURHOOD, application_id=application_id,
-                       fanout=fanout, hub_cap=hub_cap)
+    submission: this application's when it is newer). With ``rings``, every application
+    read also carries its ring in the latest detection run (``ring``; rule 1 of
+    ``gnn.ring_features``), and the scored one whether it came after that run."""
+    # Plain values only: read as the driver decodes them (``Record.data()`` re-walks the
+    # ~1,000 values of the answer in Python, ~3 ms of CPU per call).
+    rows = runner.read_plain(READ_NEIGHBOURHOOD, application_id=application_id,
+                             fanout=fanout, hub_cap=hub_cap, rings=rings)
     if not rows:
         raise ApplicationNotFound(f"no application {application_id!r} in the graph")
     return rows[0]
@@ -185,6 +205,9 @@ def _own_rows(apps: list[dict[str, Any]], link_sets: list[set[str]],
     columns = {k: [app.get(k) for app in apps] for k in (*_APP_FIELDS, "ts")}
     links = {r: [r in s for s in link_sets] for r in spec.link_rels}
     own = application_features(columns, links, spec.link_rels, spec.model_price_median)
+    if spec.has_ring_features:
+        own = np.concatenate([own, np.asarray([ring_row(app.get("ring")) for app in apps],
+                                              dtype=np.float32)], axis=1)
     return spec.scale(APP, own)
 
 
@@ -237,6 +260,106 @@ def neighbourhood_graph(hood: dict[str, Any], loaded: LoadedModel
         data[tuple(edge_type)].edge_index = (torch.tensor(pairs, dtype=torch.long).t()
                                              if pairs else torch.empty(2, 0, dtype=torch.long))
     return data, info
+
+
+def flat_neighbourhood(hood: dict[str, Any], loaded: LoadedModel,
+                       net: OneApplicationRgcn) -> tuple[Neighbourhood, list[dict[str, Any]]]:
+    """The same subgraph as ``neighbourhood_graph``, in the flat form of
+    ``OneApplicationRgcn`` (identifier rows of every type in one table)."""
+    rel_no = {rel: i for i, rel in enumerate(net.rels)}
+    type_no = {t: i for i, t in enumerate(net.node_types)}
+    apps: list[dict[str, Any]] = [hood["app"]]
+    app_links: list[set[str]] = [{link["rel"] for link in hood["links"]}]
+    app_pos = {hood["app"]["application_id"]: 0}
+    rows: dict[str, int] = {}
+    stats: list[tuple[float, float, float]] = []
+    types: list[int] = []
+    edges: list[tuple[int, int, int]] = []  # (application row, node row, relationship)
+    info: list[dict[str, Any]] = []
+    for link in hood["links"]:
+        label = _REL_TO_LABEL[link["rel"]]
+        row = rows.get(link["node"])
+        if row is None:
+            row = rows[link["node"]] = len(stats)
+            span = ((link["last_ts"] or 0) - (link["first_ts"] or 0)) / SECONDS_PER_DAY
+            stats.append((link["degree"], span, link["dealers"]))
+            types.append(type_no[label])
+        edges.append((0, row, rel_no[link["rel"]]))
+        fraud = 0
+        for item in link["neighbours"]:
+            other = item["app"]
+            pos = app_pos.get(other["application_id"])
+            if pos is None:
+                pos = app_pos[other["application_id"]] = len(apps)
+                apps.append(other)
+                app_links.append(set(other["links"]))
+            fraud += other.get("label") == "fraud"
+            edges.append((pos, row, rel_no[item["rel"]]))
+        info.append({"rel": link["rel"], "label": label, "row": row,
+                     "others": link["degree"] - 1, "fraud": fraud,
+                     "sampled": len(link["neighbours"])})
+    raw = np.asarray(stats, dtype=float).reshape(-1, 3)
+    feats = node_feature_rows(raw[:, 0], raw[:, 1], raw[:, 2])
+    mean, std = _node_scaling(loaded, net)
+    node_type = np.asarray(types, dtype=np.int64)
+    pairs = torch.tensor(edges, dtype=torch.long).reshape(-1, 3).t()
+    return Neighbourhood(
+        x_app=torch.from_numpy(_own_rows(apps, app_links, loaded)),
+        x_node=torch.from_numpy(((feats - mean[node_type]) / std[node_type])
+                                .astype(np.float32)),
+        node_type=torch.from_numpy(node_type), edge_app=pairs[0], edge_node=pairs[1],
+        edge_rel=pairs[2]), info
+
+
+def _node_scaling(loaded: LoadedModel, net: OneApplicationRgcn
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per node type (rows in ``net.node_types`` order), the feature means and stds."""
+    if "node_scaling" not in loaded.cache:
+        spec = loaded.spec
+        loaded.cache["node_scaling"] = (
+            np.asarray([spec.mean[t] for t in net.node_types], dtype=np.float32),
+            np.asarray([spec.std[t] for t in net.node_types], dtype=np.float32))
+    return loaded.cache["node_scaling"]
+
+
+def one_application(loaded: LoadedModel) -> OneApplicationRgcn | None:
+    """The flat network for one application (two-layer R-GCNs), built once per model;
+    None for other networks, which run ``explain`` on the ``HeteroData`` subgraph."""
+    if "one" not in loaded.cache:
+        model = loaded.model
+        assert isinstance(model, HeteroGnn)
+        model.eval()
+        ok = model.config.conv == "rgcn" and len(model.convs) == 2
+        loaded.cache["one"] = OneApplicationRgcn(
+            model, [tuple(e) for e in loaded.spec.edge_types]) if ok else None
+    return loaded.cache["one"]
+
+
+def explain_flat(loaded: LoadedModel, net: OneApplicationRgcn, g: Neighbourhood,
+                 info: list[dict[str, Any]], with_reasons: bool = True
+                 ) -> tuple[float, list[str], list[str]]:
+    """``explain`` on the flat network: the same score and reasons (gradient x activation
+    of each identifier's first layer, gradient x input of the application's features),
+    with gradients taken for those tensors only, not for the weights."""
+    if not with_reasons:
+        with torch.inference_mode():
+            return float(torch.sigmoid(net.layers(g)[2])), [], []
+    x_app = g.x_app.requires_grad_()
+    _, hidden, logit = net.layers(g)
+    grad_hidden, grad_x = torch.autograd.grad(logit, [hidden, x_app], allow_unused=True)
+    pushes: list[tuple[float, str, str]] = []
+    if grad_hidden is not None:
+        weights = (grad_hidden * hidden).sum(1).detach().tolist()
+        pushes += [(weights[item["row"]], *_link_reason(item)) for item in info
+                   if item["others"] > 0]  # an unshared identifier is no relationship
+    if grad_x is not None:
+        own = x_app[0].detach()
+        contrib = (grad_x[0] * own).tolist()
+        pushes += [(c, *feature_reason(name, v)) for name, c, v in
+                   zip(loaded.spec.app_features, contrib, own.tolist(), strict=True)]
+    pushes.sort(key=lambda p: -p[0])
+    top = [p for p in pushes if p[0] > 0][:MAX_REASONS]
+    return float(torch.sigmoid(logit.detach())), [p[2] for p in top], [p[1] for p in top]
 
 
 def _link_reason(item: dict[str, Any]) -> tuple[str, str]:
@@ -292,17 +415,37 @@ def explain(loaded: LoadedModel, data: HeteroData, info: list[dict[str, Any]]
 
 
 def _score(runner: QueryRunner, application_id: str, model: LoadedModel, fanout: int,
-           hub_cap: int, hoods: dict[str, dict[str, Any]], with_reasons: bool
+           hub_cap: int, hoods: dict[str, Any], with_reasons: bool, ring_match: Any
            ) -> tuple[float, list[str], list[str]]:
-    """Score (and reasons) with a GNN or a LightGBM baseline, whichever ``model`` is."""
+    """Score (and reasons) with a GNN or a LightGBM baseline, whichever ``model`` is.
+    ``hoods`` keeps what one model read for the next (champion, then shadow)."""
+    rings = model.spec.has_ring_features
     if model.kind != GNN:
         row = read_gbt_row(runner, application_id)
         if row is None:
             raise ApplicationNotFound(f"no application {application_id!r} in the graph")
-        return explain_gbt(model, gbt_row(row, model), MAX_REASONS if with_reasons else 0)
-    if "gnn" not in hoods:  # read once, shared by the champion and a GNN shadow
-        hoods["gnn"] = read_neighbourhood(runner, application_id, fanout, hub_cap)
-    data, info = neighbourhood_graph(hoods["gnn"], model)
+        ring = None
+        if rings:
+            if "ring" not in hoods:
+                hoods["ring"] = application_ring(runner, application_id, ring_match)
+            ring = hoods["ring"]
+        return explain_gbt(model, gbt_row(row, model, ring),
+                           MAX_REASONS if with_reasons else 0)
+    key = f"gnn-rings-{rings}"
+    if key not in hoods:  # read once, shared by the champion and a GNN shadow
+        hood = read_neighbourhood(runner, application_id, fanout, hub_cap, rings)
+        if rings:  # rules 2 and 3 for the scored application
+            if "ring" not in hoods:
+                hoods["ring"] = resolve_ring(runner, application_id, hood["app"]["ring"],
+                                             hood["app"]["after_run"], ring_match)
+            hood["app"]["ring"] = hoods["ring"]
+        hoods[key] = hood
+    hood = hoods[key]
+    net = one_application(model)
+    if net is not None:
+        flat, flat_info = flat_neighbourhood(hood, model, net)
+        return explain_flat(model, net, flat, flat_info, with_reasons)
+    data, info = neighbourhood_graph(hood, model)
     if with_reasons:
         return explain(model, data, info)
     net = network(model)
@@ -313,19 +456,23 @@ def _score(runner: QueryRunner, application_id: str, model: LoadedModel, fanout:
 
 def score_application(runner: QueryRunner, application_id: str, model: LoadedModel,
                       fanout: int = 10, shadow: LoadedModel | None = None,
-                      hub_cap: int = HUB_CAP) -> GnnScore:
+                      hub_cap: int = HUB_CAP, ring_match: Any = None) -> GnnScore:
     """Score one application from its neighbourhood read from Neo4j, with its reasons.
 
     ``model`` is the champion: the GNN, or the LightGBM baseline that beat it.
     ``shadow``, a challenger, scores the same application beside it; its score is
-    returned for comparison and never changes the champion's.
+    returned for comparison and never changes the champion's. ``ring_match``: the
+    application's ``rings.incremental.RingMatch`` when the caller has it (a model with
+    ring features otherwise runs the incremental assignment itself for an application
+    submitted after the latest detection run).
     """
-    hoods: dict[str, dict[str, Any]] = {}
+    hoods: dict[str, Any] = {}
     score, reasons, codes = _score(runner, application_id, model, fanout, hub_cap, hoods,
-                                   True)
+                                   True, ring_match)
     shadow_score = None
     if shadow is not None:
-        value, _, _ = _score(runner, application_id, shadow, fanout, hub_cap, hoods, False)
+        value, _, _ = _score(runner, application_id, shadow, fanout, hub_cap, hoods, False,
+                             ring_match)
         shadow_score = ShadowScore(model_version=shadow.version, score=value)
     return GnnScore(application_id=application_id, score=score,
                     model_version=model.version, model_kind=model.kind,
@@ -350,6 +497,27 @@ WRITE_SHADOW_SCORES = Query(
     SET a.gnn_shadow_score = r.score, a.gnn_shadow_model_version = $version
     """,
 )
+
+
+WRITE_SHADOW_SCORE = Query(
+    "gnn.write_shadow_score",
+    f"""
+    MATCH (a:{APP} {{application_id: $application_id}})
+    SET a.gnn_shadow_score = $score, a.gnn_shadow_model_version = $version
+    """,
+)
+
+
+def write_shadow_score(runner: QueryRunner, result: GnnScore) -> bool:
+    """Store the challenger's score of one scored application on it (the same
+    ``gnn_shadow_score`` / ``gnn_shadow_model_version`` that ``score_portfolio`` writes),
+    for comparing champion and challenger on live traffic; the champion's score and
+    whatever was decided from it are left as they are. False when there was no shadow."""
+    if result.shadow is None:
+        return False
+    runner.write(WRITE_SHADOW_SCORE, application_id=result.application_id,
+                 score=result.shadow.score, version=result.shadow.model_version)
+    return True
 
 
 def _write(runner: QueryRunner, query: Query, ids: list[str], scores: np.ndarray,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.runner import Query, QueryRunner
-from graph.schema import NODE_KEYS, Label
+from graph.schema import ENCRYPTED_VALUE, NODE_KEYS, Label
 
 # Properties never sent to a client: ciphertexts, row fingerprints, name tokens.
 _HIDDEN_SUFFIXES = ("_enc", "fingerprint", "_token", "password_hash")
@@ -190,7 +190,11 @@ def linked_applications(runner: QueryRunner, ref: NodeRef, limit: int = 200
 
 
 def encrypted_value(runner: QueryRunner, ref: NodeRef) -> str | None:
-    """The stored ciphertext of a personal identifier node, or None."""
-    query = Query(f"explore.enc_{ref.label.value}", f"{_match_clause(ref)} RETURN n.enc AS enc")
+    """The stored ciphertext of a personal identifier node or an applicant's name, or None."""
+    prop = ENCRYPTED_VALUE.get(ref.label)
+    if prop is None:
+        return None
+    query = Query(f"explore.enc_{ref.label.value}",
+                  f"{_match_clause(ref)} RETURN n.{prop} AS enc")
     rows = runner.read(query, n_key=ref.key)
     return rows[0]["enc"] if rows and rows[0]["enc"] else None

@@ -55,6 +55,12 @@ class Pseudonymiser:
     def __init__(self, hash_key: str, encryption_key: str) -> None:
         self._hash_key = _decode_key("FRAUDGRAPH_HASH_KEY", hash_key)
         self._aead = AESGCM(_decode_key("FRAUDGRAPH_ENCRYPTION_KEY", encryption_key))
+        self._encoded = (hash_key, encryption_key)
+
+    def __reduce__(self) -> tuple[type[Pseudonymiser], tuple[str, str]]:
+        # Ingest's validation worker processes need the same keys (AESGCM itself cannot be
+        # pickled); the pickle holds them, so it must only travel to those processes.
+        return (Pseudonymiser, self._encoded)
 
     def token(self, kind: str, normalised: str) -> str:
         """A keyed hash of a normalised value; the kind keeps equal strings of different

@@ -129,6 +129,11 @@ IDENTIFIER_RELS: dict[Rel, Label] = {link.rel: link.kind.label for link in LINKS
 #: The labels of identifier nodes, each keyed by its ``key`` property.
 IDENTIFIER_LABELS: tuple[Label, ...] = tuple(dict.fromkeys(link.kind.label for link in LINKS))
 
+#: Where a node keeps the ciphertext of the personal value the audited reveal may show:
+#: an identifier node its own value, an application its applicant's name.
+ENCRYPTED_VALUE: dict[Label, str] = {Label.APPLICATION: "applicant_name_enc",
+                                     **{label: "enc" for label in IDENTIFIER_LABELS}}
+
 #: The unique key property of every label that has one.
 NODE_KEYS: dict[Label, str] = {
     Label.APPLICATION: "application_id",

@@ -12,24 +12,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.runner import Query, Transaction
-from graph.schema import LINKS, Link, Rel
+from graph.schema import IDENTIFIER_LABELS, LINKS, NODE_KEYS, Label, Rel
 from ingest.records import Record
 
-
-def _create_link(link: Link) -> Query:
-    # One statement per link finds-or-creates the identifier and links it: half the index
-    # look-ups of a separate MERGE pass. Labels and types come from graph.schema, not input.
-    label = link.kind.label.value
-    return Query(
-        f"ingest.link_{link.rel.value}",
-        f"UNWIND $rows AS r "
-        f"MATCH (a) WHERE elementId(a) = r.app "
-        f"MERGE (n:{label} {{key: r.key}}) ON CREATE SET n += r.props "
-        f"CREATE (a)-[:{link.rel.value}]->(n)",
-    )
+#: Every node an application row links to: its identifiers, its dealer and its agent.
+LINKED_LABELS: tuple[Label, ...] = (*IDENTIFIER_LABELS, Label.DEALER, Label.SALES_AGENT)
 
 
-CREATE_LINKS = {link.rel: _create_link(link) for link in LINKS}
+def _param(label: Label) -> str:
+    return label.value.lower()
+
+
+def _link_applications() -> Query:
+    # One statement links a batch to every node its rows name: per label, each distinct
+    # node is merged once (a dealer named by 300 rows of the batch: one index seek) and
+    # gets all its relationships. Labels and relationship types come from graph.schema,
+    # never from input; a type travels as a value (Neo4j 5.26 dynamic types) so one
+    # subquery serves the three kinds of phone link. Applications are addressed by the
+    # element ids their upsert returned.
+    blocks = [
+        f"CALL () {{ UNWIND ${_param(label)} AS r "
+        f"MERGE (n:{label.value} {{{NODE_KEYS[label]}: r.key}}) ON CREATE SET n += r.props "
+        f"WITH n, r UNWIND r.links AS link "
+        f"MATCH (a) WHERE elementId(a) = link[0] "
+        f"CREATE (a)-[:$(link[1])]->(n) }}"
+        for label in LINKED_LABELS
+    ]
+    # An agent works at the dealers of the applications they handled; merged after both
+    # nodes exist (subqueries run in order).
+    blocks.append("CALL () { UNWIND $works_at AS w "
+                  "MATCH (s:SalesAgent {agent_id: w[0]}) MATCH (d:Dealer {dealer_id: w[1]}) "
+                  "MERGE (s)-[:WORKS_AT]->(d) }")
+    return Query("ingest.link_applications", "\n".join(blocks))
+
+
+LINK_APPLICATIONS = _link_applications()
 
 UPSERT_APPLICATIONS = Query(
     "ingest.upsert_applications",
@@ -56,39 +73,6 @@ DROP_ROW_LINKS = Query(
     MATCH (a:Application {application_id: k})-[r]->()
     WHERE type(r) IN $types
     DELETE r
-    """,
-)
-
-LINK_DEALERS = Query(
-    "ingest.link_dealers",
-    """
-    UNWIND $rows AS r
-    MERGE (d:Dealer {dealer_id: r.dealer})
-      ON CREATE SET d.placeholder = true, d.name = r.dealer
-    WITH d, r
-    MATCH (a) WHERE elementId(a) = r.app
-    CREATE (a)-[:SUBMITTED_VIA]->(d)
-    """,
-)
-
-MERGE_AGENTS = Query(
-    "ingest.merge_agents",
-    """
-    UNWIND $rows AS r
-    MERGE (s:SalesAgent {agent_id: r.agent})
-    WITH s, r
-    MATCH (d:Dealer {dealer_id: r.dealer})
-    MERGE (s)-[:WORKS_AT]->(d)
-    """,
-)
-
-LINK_AGENTS = Query(
-    "ingest.link_agents",
-    """
-    UNWIND $rows AS r
-    MATCH (a) WHERE elementId(a) = r.app
-    MATCH (s:SalesAgent {agent_id: r.agent})
-    CREATE (a)-[:HANDLED_BY]->(s)
     """,
 )
 
@@ -204,7 +188,11 @@ def write_labels(tx: Transaction, rows: Sequence[Record]) -> Outcome:
 
 
 def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> Outcome:
-    """Upsert applications; only new or changed ones get their links (re)written."""
+    """Upsert applications; only new or changed ones get their links (re)written.
+
+    Two statements for any number of rows (three when some rows update an application
+    that was already linked), one submitted application included.
+    """
     out = _classify(rows, tx.run(UPSERT_APPLICATIONS, rows=_payload(rows), run_id=run_id))
     if out.changed:
         changed = [r for r in rows if r.key in out.changed]
@@ -216,23 +204,29 @@ def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> 
 
 
 def _write_links(tx: Transaction, rows: Sequence[Record], element_ids: dict[str, str]) -> int:
-    # Applications are addressed by the element ids the upsert returned: an id seek per
-    # link instead of a unique-index seek.
-    by_rel: dict[Rel, list[dict[str, Any]]] = {}
-    for record in rows:
-        for ref in record.identifiers:
-            by_rel.setdefault(ref.link.rel, []).append(
-                {"app": element_ids[record.key], "key": ref.key, "props": ref.props})
+    nodes: dict[Label, dict[str, dict[str, Any]]] = {label: {} for label in LINKED_LABELS}
+    works_at: set[tuple[str, str]] = set()
     count = 0
-    for rel, links in by_rel.items():
-        tx.run(CREATE_LINKS[rel], rows=links)
-        count += len(links)
-    dealers = [{"app": element_ids[r.key], "dealer": r.props["dealer_id"]} for r in rows]
-    tx.run(LINK_DEALERS, rows=dealers)
-    agents = [{"app": element_ids[r.key], "agent": r.props["sales_agent_id"],
-               "dealer": r.props["dealer_id"]} for r in rows if r.props.get("sales_agent_id")]
-    if agents:
-        pairs = {(a["agent"], a["dealer"]): a for a in agents}
-        tx.run(MERGE_AGENTS, rows=list(pairs.values()))
-        tx.run(LINK_AGENTS, rows=agents)
-    return count + len(dealers) + len(agents)
+
+    def link(label: Label, key: str, props: dict[str, Any], app: str, rel: Rel) -> None:
+        nonlocal count
+        node = nodes[label].get(key)
+        if node is None:
+            node = nodes[label][key] = {"key": key, "props": props, "links": []}
+        node["links"].append([app, rel.value])
+        count += 1
+
+    for record in rows:
+        app = element_ids[record.key]
+        for ref in record.identifiers:
+            link(ref.link.kind.label, ref.key, ref.props, app, ref.link.rel)
+        dealer = record.props["dealer_id"]
+        link(Label.DEALER, dealer, {"placeholder": True, "name": dealer}, app,
+             Rel.SUBMITTED_VIA)
+        agent = record.props.get("sales_agent_id")
+        if agent:
+            link(Label.SALES_AGENT, agent, {}, app, Rel.HANDLED_BY)
+            works_at.add((agent, dealer))
+    tx.run(LINK_APPLICATIONS, works_at=sorted(works_at),
+           **{_param(label): list(found.values()) for label, found in nodes.items()})
+    return count

@@ -2,18 +2,20 @@
 
 Steps: find the table files; pre-read every file whole (encoding, CSV structure, header),
 so a file that cannot be parsed stops the run before anything is written; set up the
-schema; then per table stream rows, validate, batch, and write each batch in one
-transaction on a writer thread while the next batch is being validated.
+schema; then per table stream rows, validate them (in this process, or in worker
+processes with ``workers``), batch, and write each batch in one transaction on a writer
+thread while the next rows are being validated.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -24,9 +26,9 @@ from graph.privacy import Pseudonymiser
 from graph.runner import QueryRunner, Transaction
 from ingest import load, records
 from ingest.contract import APPLICATIONS, DEALERS, LABEL_TABLE, REPAYMENTS, Table
-from ingest.errors import RowError
 from ingest.readers import FileCheck, RawRow, TableFile, check_file, find_tables, iter_rows
 from ingest.report import EXIT_OK, EXIT_QUARANTINED, IngestReport, Quarantine, TableCounts
+from ingest.validate import RowChecker
 
 log = get_logger("ingest")
 
@@ -50,13 +52,16 @@ class IngestPipeline:
 
     def __init__(self, runner: QueryRunner, pseudo: Pseudonymiser, report_root: Path, *,
                  batch_size: int = 2000, today: date | None = None, progress: bool = False,
-                 on_batch: BatchHook | None = None) -> None:
+                 on_batch: BatchHook | None = None, workers: int = 0) -> None:
         self.runner = runner
         self.pseudo = pseudo
         self.batch_size = batch_size
         self.today = today or date.today()
         self.show_progress = progress
         self.on_batch = on_batch
+        # Validation processes; 0 validates here. Off by default: on two cores shared with
+        # Neo4j a worker made loads slower (README, benchmarks.ingest --workers).
+        self.workers = workers
         self.run_id = new_run_id()
         self.folder = report_root / self.run_id
         self.known_dealers: set[str] = set()
@@ -81,9 +86,10 @@ class IngestPipeline:
         self.folder.mkdir(parents=True, exist_ok=True)
         quarantine = Quarantine(self.folder)
         try:
-            with self._progress() as progress:
+            with self._progress() as progress, RowChecker(self.pseudo, self.today,
+                                                          self.workers) as checker:
                 for check in checks:
-                    counts = self._load_table(check, quarantine, progress, report)
+                    counts = self._load_table(check, checker, quarantine, progress, report)
                     report.tables[check.file.table.name] = counts
                     log.info("ingest.table", table=check.file.table.name, read=counts.read,
                              loaded=counts.loaded, updated=counts.updated,
@@ -103,15 +109,15 @@ class IngestPipeline:
         return Progress(TextColumn("{task.description:<13}"), BarColumn(), MofNCompleteColumn(),
                         TimeRemainingColumn(), disable=not self.show_progress, transient=False)
 
-    def _load_table(self, check: FileCheck, quarantine: Quarantine, progress: Progress,
-                    report: IngestReport) -> TableCounts:
+    def _load_table(self, check: FileCheck, checker: RowChecker, quarantine: Quarantine,
+                    progress: Progress, report: IngestReport) -> TableCounts:
         table = check.file.table
         counts = TableCounts(file=str(check.file.path))
         task = progress.add_task(table.name, total=check.rows)
         pending: list[tuple[Future[load.Outcome], _Batch]] = []
         number = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
-            for batch in self._batches(check.file, counts, quarantine):
+            for batch in self._batches(check.file, checker, counts, quarantine):
                 number += 1
                 pending.append((writer.submit(self._write, batch, number), batch))
                 # At most one batch in flight beside the one being validated: bounded memory.
@@ -122,18 +128,17 @@ class IngestPipeline:
         progress.update(task, completed=check.rows)
         return counts
 
-    def _batches(self, file: TableFile, counts: TableCounts,
+    def _batches(self, file: TableFile, checker: RowChecker, counts: TableCounts,
                  quarantine: Quarantine) -> Iterator[_Batch]:
         table = file.table
         batch = _Batch(table, [], {})
-        for line, raw in iter_rows(file):
+        for line, raw, checked in self._checked(file, checker):
             counts.read += 1
-            try:
-                record = self._to_record(table, raw)
-            except RowError as exc:
+            if isinstance(checked, str):
                 counts.quarantined += 1
-                quarantine.add(table.name, table.column_names, line, raw, str(exc))
+                quarantine.add(table.name, table.column_names, line, raw, checked)
                 continue
+            record = self._accept(table, checked)
             for column in record.warnings:
                 counts.warn(column)
             if record.key in batch.raws:
@@ -148,21 +153,26 @@ class IngestPipeline:
         if batch.records:
             yield batch
 
-    def _to_record(self, table: Table, raw: RawRow) -> records.Record:
+    def _checked(self, file: TableFile,
+                 checker: RowChecker) -> Iterable[tuple[int, RawRow, records.Record | str]]:
+        """Every row with its record or the reason it is rejected, in file order."""
+        rows = iter_rows(file)
+        chunks = iter(lambda: list(islice(rows, self.batch_size)), [])
+        for chunk, results in checker.check(file.table, chunks):
+            for (line, raw), result in zip(chunk, results, strict=True):
+                yield line, raw, result
+
+    def _accept(self, table: Table, record: records.Record) -> records.Record:
+        # Which dealers are known is this run's state (the dealers table loads first), so
+        # it is checked here, not where the rows are validated.
         if table is DEALERS:
-            record = records.to_dealer(raw, self.pseudo)
             self.known_dealers.add(record.key)
-            return record
-        if table is APPLICATIONS:
-            record = records.to_application(raw, self.pseudo, self.today)
+        elif table is APPLICATIONS:
             dealer = record.props["dealer_id"]
             if dealer not in self.known_dealers:
                 self.placeholders.add(dealer)
                 record.warnings.append("dealer_id (unknown dealer: placeholder kept)")
-            return record
-        if table is REPAYMENTS:
-            return records.to_installment(raw, self.pseudo)
-        return records.to_label(raw, self.pseudo)
+        return record
 
     def _write(self, batch: _Batch, number: int) -> load.Outcome:
         with self.runner.transaction() as tx:

@@ -172,7 +172,8 @@ QUEUE = Query(
     f"MATCH (a:{A} {{application_id: c.application_id}}) "
     "RETURN c.case_id AS case_id, c.application_id AS application_id, c.kind AS kind, "
     "c.status AS status, c.assignee AS assignee, c.due_at AS due_at, "
-    "c.sla_state AS sla_state, coalesce(a.risk_points, 0) AS risk_points "
+    "c.sla_state AS sla_state, c.escalated_to AS escalated_to, "
+    "coalesce(a.risk_points, 0) AS risk_points "
     "ORDER BY risk_points DESC, c.due_at",
 )
 

@@ -4,11 +4,18 @@ review case for tier B.
 
 ``submit_application`` takes one contract row (the same fields as one row of
 ``applications``) and reuses ingest's validation and upsert, so there is one write path.
+
+Round trips are the cost of a decision (Neo4j spends a millisecond or two of CPU on each
+statement, however small), so after the upsert a decision is one read
+(:mod:`lifecycle.snapshot`: rule facts, active policy, what the ring scorer needs) and
+one write statement (transitions, decision, policy, audit event; a tier B case adds its
+own).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +26,14 @@ from graph.runner import Query, QueryRunner, Transaction
 from graph.schema import Label, Rel
 from ingest import load, records
 from ingest.errors import RowError
-from lifecycle import audit, cases, policy_store, rules, transitions
+from lifecycle import cases, rules, transitions
+from lifecycle.clock import new_id
 from lifecycle.context import Lifecycle
-from lifecycle.errors import IllegalTransition, InvalidInput, NotFound
-from lifecycle.policy import Policy, Reason, Tier, Verdict, decide
+from lifecycle.errors import IllegalTransition, InvalidInput, NotFound, PolicyError, StaleState
+from lifecycle.policy import Policy, Reason, Tier, Verdict, decide, parse_policy
 from lifecycle.signals import RiskSignals, ScoreSignal
-from lifecycle.states import LoanState
+from lifecycle.snapshot import Snapshot, SnapshotReader, read_snapshot
+from lifecycle.states import LoanState, check_transition
 
 log = get_logger("lifecycle.decision")
 A = Label.APPLICATION.value
@@ -110,10 +119,40 @@ def _store(tx: Any, application_id: str, *, outcome: str, actor: str, at: dateti
 
 def assemble_signals(ctx: Lifecycle, application_id: str, hub_cap: int = 6) -> RiskSignals:
     """Rule hits from the graph plus every scorer's signal."""
-    facts = rules.read_facts(ctx.runner, application_id, hub_cap)
-    scores: list[ScoreSignal] = [scorer(ctx.runner, application_id) for scorer in ctx.scorers]
-    return RiskSignals(application_id=application_id, rule_hits=rules.hits_from_facts(facts),
-                       scores=scores)
+    snapshot = read_snapshot(ctx.runner, application_id, hub_cap=hub_cap,
+                             ring_cap=_ring_cap(ctx))
+    return _signals(ctx, application_id, snapshot)
+
+
+def _ring_cap(ctx: Lifecycle) -> int:
+    """How far the ring scorer expands (its hub cap), so the snapshot reads what it needs;
+    -1 (expand nothing) without one."""
+    caps = [getattr(scorer, "ring_cap", None) for scorer in ctx.scorers]
+    return next((cap for cap in caps if isinstance(cap, int)), -1)
+
+
+def _signals(ctx: Lifecycle, application_id: str, snapshot: Snapshot) -> RiskSignals:
+    # Scorers get a reader that answers the ring queries from the snapshot.
+    reader = SnapshotReader(ctx.runner, snapshot, application_id)
+    scores: list[ScoreSignal] = [scorer(reader, application_id)  # type: ignore[arg-type]
+                                 for scorer in ctx.scorers]
+    return RiskSignals(application_id=application_id,
+                       rule_hits=rules.hits_from_facts(snapshot.facts), scores=scores)
+
+
+def _policy_and_snapshot(ctx: Lifecycle, application_id: str) -> tuple[Policy, Snapshot]:
+    """The active policy and the decision's reads, in one round trip as a rule: the
+    snapshot is read with the hub cap of the policy the last decision used, and only
+    read again when the active policy turns out to have another."""
+    ring_cap = _ring_cap(ctx)
+    guess = ctx.policies.guess(ctx.policy_file)
+    snapshot = read_snapshot(ctx.runner, application_id, hub_cap=guess.hub_cap,
+                             ring_cap=ring_cap)
+    policy = ctx.policies.resolve(snapshot.policy_body, ctx.policy_file)
+    if policy.hub_cap != snapshot.hub_cap:
+        snapshot = read_snapshot(ctx.runner, application_id, hub_cap=policy.hub_cap,
+                                 ring_cap=ring_cap)
+    return policy, snapshot
 
 
 def submit_application(ctx: Lifecycle, raw: dict[str, str | None], *,
@@ -158,42 +197,89 @@ def decide_application(ctx: Lifecycle, application_id: str, *, actor: str = "sys
 
     Screening and the decision are recorded as two transitions in one transaction with
     the decision, so an application is never left screened without one; signals are read
-    before, outside any write transaction.
+    before, outside any write transaction, in one statement (``lifecycle.snapshot``).
     """
     at = at or ctx.clock()
     status = status or transitions.current_status(ctx.runner, application_id)
     if status not in (LoanState.SUBMITTED, LoanState.SCREENED):
         raise IllegalTransition("application", application_id, status,
                                 LoanState.SCREENED.value, ())
-    policy = policy_store.active_policy(ctx.runner, ctx.policy_file)
-    signals = assemble_signals(ctx, application_id, policy.hub_cap)
+    policy, snapshot = _policy_and_snapshot(ctx, application_id)
+    signals = _signals(ctx, application_id, snapshot)
     verdict = decide(signals, policy)
     target = TIER_STATE[verdict.tier]
+    moves = _moves(application_id, status, target, verdict)
+    decision_id = f"{application_id}#D{snapshot.decision_count + 1}"
 
-    def write(tx: Transaction) -> tuple[Decision, str | None]:
-        return _record_verdict(ctx, tx, application_id, status, verdict, target, policy,
-                               signals, actor, at)
+    def write(tx: Transaction) -> str | None:
+        return _record_verdict(ctx, tx, application_id, moves, verdict, target, policy,
+                               signals, snapshot.decision_count, actor, at)
 
-    decided, case_id = ctx.runner.write_work(write)
+    case_id = ctx.runner.write_work(write)
     log.info("decided", application_id=application_id, tier=verdict.tier.value,
              points=verdict.points, hits=len(signals.rule_hits))
-    return decided.model_copy(update={"case_id": case_id})
+    return Decision(decision_id=decision_id, application_id=application_id,
+                    seq=snapshot.decision_count + 1, tier=verdict.tier, outcome=target.value,
+                    points=verdict.points, reasons=verdict.reasons,
+                    policy_version=policy.version, decided_at=at, decided_by=actor,
+                    automated=True, signals=signals, case_id=case_id)
 
 
-def _record_verdict(ctx: Lifecycle, tx: Transaction, application_id: str, status: str,
-                    verdict: Verdict, target: LoanState, policy: Policy, signals: RiskSignals,
-                    actor: str, at: datetime) -> tuple[Decision, str | None]:
-    """Screening, decision, state, review case and audit event: one transaction."""
+def _moves(application_id: str, status: str, target: LoanState,
+           verdict: Verdict) -> list[dict[str, str]]:
+    """The transitions of an automated decision, checked by the state machine."""
+    moves = []
     if status == LoanState.SUBMITTED:
-        transitions.apply(tx, application_id, LoanState.SUBMITTED, LoanState.SCREENED,
-                          actor=actor, at=at, reason="automated screening started")
-    policy_store.remember(tx, policy, at)
-    decided = _store(tx, application_id, outcome=target.value, actor=actor, at=at,
-                     automated=True, reasons=verdict.reasons, tier=verdict.tier,
-                     points=verdict.points, signals=signals, policy_version=policy.version)
-    decision_id = decided.decision_id
-    transitions.apply(tx, application_id, LoanState.SCREENED, target, actor=actor, at=at,
-                      reason=f"tier {verdict.tier}: {verdict.reasons[0].text}")
+        moves.append({"from_state": LoanState.SUBMITTED.value,
+                      "to_state": LoanState.SCREENED.value,
+                      "reason": "automated screening started"})
+    moves.append({"from_state": LoanState.SCREENED.value, "to_state": target.value,
+                  "reason": f"tier {verdict.tier}: {verdict.reasons[0].text}"})
+    for move in moves:
+        check_transition(application_id, move["from_state"], move["to_state"])
+    return moves
+
+
+RECORD_VERDICT = Query(
+    "lifecycle.decision.record_verdict",
+    f"""
+    MATCH (a:{A} {{application_id: $application_id}})
+    WHERE a.status = $from_state AND coalesce(a.decision_count, 0) = $decision_count
+    MERGE (p:{Label.POLICY} {{version: $policy_version}})
+      ON CREATE SET p.body = $policy_body, p.created_at = $at, p.active = false
+    WITH a, p, coalesce(a.transition_count, 0) AS t0
+    SET a.status = $to_state, a.status_at = $at, a.transition_count = t0 + size($moves),
+        a.decision_count = $decision_count + 1, a.tier = $tier, a.risk_points = $points,
+        a.last_decision_id = $decision_id, a.decided_at = $at, a.decided_automatically = true,
+        a.ring_score = coalesce($ring_score, a.ring_score),
+        a.gnn_score = coalesce($gnn_score, a.gnn_score)
+    FOREACH (i IN range(0, size($moves) - 1) |
+      CREATE (a)-[:{Rel.HAS_TRANSITION}]->(:{Label.TRANSITION} {{
+        transition_id: a.application_id + '#T' + toString(t0 + i + 1),
+        application_id: a.application_id, seq: t0 + i + 1,
+        from_state: $moves[i].from_state, to_state: $moves[i].to_state, actor: $actor,
+        at: $at, reason: $moves[i].reason}}))
+    CREATE (a)-[:{Rel.HAS_DECISION}]->(:{Label.DECISION} {{
+        decision_id: $decision_id, application_id: a.application_id,
+        seq: $decision_count + 1, tier: $tier, outcome: $outcome, points: $points,
+        reasons: $reasons, inputs: $inputs, policy_version: $policy_version,
+        decided_at: $at, decided_by: $actor, automated: true}})
+    CREATE (:{Label.AUDIT_EVENT} {{event_id: $event_id, actor: $actor, at: $at,
+        action: 'decision.automated', target: a.application_id, params: $audit_params,
+        outcome: 'ok', recorded_ns: $recorded_ns}})
+    RETURN p.body AS policy_body
+    """,
+)
+
+
+def _record_verdict(ctx: Lifecycle, tx: Transaction, application_id: str,
+                    moves: list[dict[str, str]], verdict: Verdict, target: LoanState,
+                    policy: Policy, signals: RiskSignals, decision_count: int, actor: str,
+                    at: datetime) -> str | None:
+    """Screening, decision, state, policy, review case and audit event: one transaction,
+    one statement (two more for a tier B case). The decision id is known up front: the
+    statement only writes while the application's decision counter is the one read."""
+    decision_id = f"{application_id}#D{decision_count + 1}"
     case_id = None
     if verdict.tier == Tier.B:
         case_id = cases.open_case(
@@ -202,11 +288,30 @@ def _record_verdict(ctx: Lifecycle, tx: Transaction, application_id: str, status
                       "points": verdict.points,
                       "reasons": [r.model_dump() for r in verdict.reasons],
                       "signals": signals.model_dump(mode="json")})
-    audit.record(tx, actor=actor, at=at, action="decision.automated", target=application_id,
-                 params={"decision_id": decision_id, "tier": verdict.tier.value,
-                         "policy_version": policy.version, "points": verdict.points,
-                         "codes": [r.code for r in verdict.reasons], "case_id": case_id})
-    return decided, case_id
+    ring, gnn = signals.score("ring"), signals.score("gnn")
+    body = policy.to_json()
+    rows = tx.run(
+        RECORD_VERDICT, application_id=application_id, from_state=moves[0]["from_state"],
+        to_state=target.value, moves=moves, decision_count=decision_count,
+        decision_id=decision_id, tier=verdict.tier.value, outcome=target.value,
+        points=verdict.points, policy_version=policy.version, policy_body=body,
+        reasons=json.dumps([r.model_dump() for r in verdict.reasons], ensure_ascii=False),
+        inputs=signals.model_dump_json(), at=at, actor=actor,
+        ring_score=ring.score if ring and ring.available else None,
+        gnn_score=gnn.score if gnn and gnn.available else None,
+        event_id=new_id("EVT"), recorded_ns=time.time_ns(),
+        audit_params=json.dumps(
+            {"decision_id": decision_id, "tier": verdict.tier.value,
+             "policy_version": policy.version, "points": verdict.points,
+             "codes": [r.code for r in verdict.reasons], "case_id": case_id},
+            sort_keys=True, default=str, ensure_ascii=False))
+    if not rows:
+        raise StaleState(f"application {application_id!r} changed while it was decided")
+    stored = rows[0]["policy_body"]
+    if stored != body and parse_policy(stored) != policy:
+        raise PolicyError(f"policy version {policy.version!r} exists with a different body; "
+                          "give the changed policy a new version")
+    return case_id
 
 
 def decisions(runner: QueryRunner, application_id: str) -> list[Decision]:

@@ -1,5 +1,6 @@
 """Portfolio figures for the console: funnel, tier mix, approval and fraud rates by dealer
-and agent, delinquency by stage, and the same cut by ring risk."""
+and agent, delinquency by stage, and the same cut by ring risk; and loans by collection
+stage crossed with ring-risk band (``stage_by_ring_risk``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel, Field
 from graph.runner import Query, QueryRunner
 from graph.schema import Label, Rel
 from lifecycle import rings_link
+from lifecycle.collection import Stage
 from lifecycle.states import LoanState
 from rings.scoring import SCORE_MAX
 
@@ -17,6 +19,13 @@ FUNNEL_STATES = [LoanState.SCREENED, LoanState.APPROVED, LoanState.IN_REVIEW,
 LOAN_STATES = [LoanState.DISBURSED.value, LoanState.CURRENT.value,
                LoanState.DELINQUENT.value, LoanState.PAID_OFF.value,
                LoanState.CHARGED_OFF.value]
+#: Ring-risk bands from none to high: the order of the crossed table's rows.
+RING_BANDS = ("no ring", "ring risk low", "ring risk high")
+#: The collection ladder (lifecycle.collection): reminder -3..0 days past due, m1 1-30
+#: (phone), m2 31-60 (home visit), m3 61-90 (lawyer's letter), severe 90+ (litigation and
+#: asset disposal). A loan in none of them is counted in its band's loans only.
+LADDER = (Stage.REMINDER.value, Stage.M1.value, Stage.M2.value, Stage.M3.value,
+          Stage.SEVERE.value)
 
 ROWS = Query(
     "lifecycle.portfolio.rows",
@@ -60,6 +69,19 @@ class Rates(BaseModel):
                 if self.loans else 0.0}
 
 
+class StageBand(BaseModel):
+    """Loans of one ring-risk band in one collection stage."""
+
+    band: str
+    stage: str
+    loans: int = 0
+    overdue_amount: float = 0.0
+    #: The band's loans (every collection stage, and none): the share's denominator.
+    band_loans: int = 0
+    #: loans / band_loans, 0 when the band has no loan.
+    share: float = 0.0
+
+
 class PortfolioFigures(BaseModel):
     funnel: dict[str, int]
     tier_mix: dict[str, int]
@@ -67,6 +89,9 @@ class PortfolioFigures(BaseModel):
     by_agent: list[dict[str, object]]
     delinquency_by_stage: dict[str, dict[str, float]]
     by_ring_risk: list[dict[str, object]] = Field(default_factory=list)
+    #: Every band that has a loan, crossed with every stage of the ladder (zeros kept, so
+    #: the console draws one bar per stage and band).
+    stage_by_ring_risk: list[StageBand] = Field(default_factory=list)
 
 
 def ring_band(score: float) -> str:
@@ -85,6 +110,32 @@ def _count(bucket: Rates, row: dict[str, object], reached: set[str]) -> None:
     bucket.delinquent += is_loan and (LoanState.DELINQUENT.value in reached)
 
 
+def _cross(loans: list[tuple[str, str | None, float]]) -> list[StageBand]:
+    """(band, stage, overdue) per loan -> the band x stage table, in ladder order."""
+    cells: dict[tuple[str, str], StageBand] = {}
+    band_loans: dict[str, int] = {}
+    for band, stage, overdue in loans:
+        band_loans[band] = band_loans.get(band, 0) + 1
+        if stage in LADDER:
+            cell = cells.setdefault((band, stage), StageBand(band=band, stage=stage))
+            cell.loans += 1
+            cell.overdue_amount = round(cell.overdue_amount + overdue, 2)
+    table = []
+    for band in sorted(band_loans, key=RING_BANDS.index):
+        for stage in LADDER:
+            cell = cells.get((band, stage)) or StageBand(band=band, stage=stage)
+            cell.band_loans = band_loans[band]
+            cell.share = round(cell.loans / cell.band_loans, 4)
+            table.append(cell)
+    return table
+
+
+def _in_ladder_order(stages: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Current loans ("none") first, then the ladder from reminder to severe."""
+    order = [s for s in (Stage.NONE.value, *LADDER) if s in stages]
+    return {s: stages[s] for s in order + sorted(set(stages) - set(order))}
+
+
 def portfolio_figures(runner: QueryRunner) -> PortfolioFigures:
     funnel = {LoanState.SUBMITTED.value: 0} | {s.value: 0 for s in FUNNEL_STATES}
     tiers: dict[str, int] = {"A": 0, "B": 0, "C": 0}
@@ -92,6 +143,7 @@ def portfolio_figures(runner: QueryRunner) -> PortfolioFigures:
     agents: dict[str, Rates] = {}
     bands: dict[str, Rates] = {}
     stages: dict[str, dict[str, float]] = {}
+    loans: list[tuple[str, str | None, float]] = []
     for row in runner.read(ROWS):
         reached = set(row["reached"]) | {row["status"]}
         funnel[LoanState.SUBMITTED.value] += 1
@@ -105,6 +157,8 @@ def portfolio_figures(runner: QueryRunner) -> PortfolioFigures:
                    reached)
         band = ring_band(max(row["ring_score"], row["decision_ring_score"]))
         _count(bands.setdefault(band, Rates(key=band)), row, reached)
+        if row["status"] in LOAN_STATES:
+            loans.append((band, row["stage"], row["overdue"]))
         if row["status"] in LOAN_STATES and row["stage"]:
             cell = stages.setdefault(row["stage"], {"loans": 0, "overdue_amount": 0.0})
             cell["loans"] += 1
@@ -115,5 +169,6 @@ def portfolio_figures(runner: QueryRunner) -> PortfolioFigures:
                                            key=lambda b: (-b.applications, b.key))]
 
     return PortfolioFigures(funnel=funnel, tier_mix=tiers, by_dealer=table(dealers),
-                            by_agent=table(agents), delinquency_by_stage=stages,
-                            by_ring_risk=table(bands))
+                            by_agent=table(agents),
+                            delinquency_by_stage=_in_ladder_order(stages),
+                            by_ring_risk=table(bands), stage_by_ring_risk=_cross(loans))

@@ -14,12 +14,16 @@ What they expect:
 * gnn: ``gnn.registry.load_champion(settings)`` returning a model (or ``None`` when no
   champion is promoted) and ``gnn.score.score_application(runner, application_id, model)``
   returning an object with ``score`` (float in [0, 1]), ``model_version`` (str) and
-  ``reasons`` (list of str). The champion is loaded once per scorer.
+  ``reasons`` (list of str). The champion is loaded once per scorer (``warm_up``), with
+  the challenger (``gnn.registry.load_challenger``) when one is registered: it scores in
+  shadow (``shadow=``), its score is stored on the application
+  (``gnn.score.write_shadow_score``) and kept in the signal's detail, never decided on.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any
 
 from fraudgraph.logs import get_logger
@@ -48,20 +52,36 @@ def _ring_config(settings: Settings | None) -> Any:
     return module.load_config(getattr(settings, "ring_config_file", None))
 
 
-def ring_scorer(config: Any = None, settings: Settings | None = None) -> Scorer:
-    """A scorer over issue 3's incremental ring matching."""
-    state: dict[str, Any] = {"config": config}
+class RingScorer:
+    """A scorer over issue 3's incremental ring matching. ``ring_cap`` tells the decision's
+    one read (``lifecycle.snapshot``) how far to expand, so the three ring reads are
+    answered from it."""
 
-    def score(runner: QueryRunner, application_id: str) -> ScoreSignal:
+    def __init__(self, config: Any = None, settings: Settings | None = None) -> None:
+        self._config = config
+        self._settings = settings
+
+    def config(self) -> Any:
+        if self._config is None:
+            self._config = _ring_config(self._settings)
+        return self._config
+
+    @property
+    def ring_cap(self) -> int | None:
+        try:
+            cap = getattr(self.config(), "hub_cap", None)
+        except Exception:  # the scorer itself reports a bad config, as unavailable
+            return None
+        return int(cap) if isinstance(cap, int) else None
+
+    def __call__(self, runner: QueryRunner, application_id: str) -> ScoreSignal:
         module = _module("rings.incremental")
         fn = getattr(module, "score_application", None) if module else None
         if fn is None:
             return ScoreSignal.unavailable("ring", "U_RING_MISSING",
                                            "rings.incremental.score_application not installed")
         try:
-            if state["config"] is None:
-                state["config"] = _ring_config(settings)
-            match = fn(runner, application_id, state["config"])
+            match = fn(runner, application_id, self.config())
         except Exception as exc:  # a failing scorer must not stop origination
             log.warning("ring scorer failed", application_id=application_id,
                         error=type(exc).__name__)
@@ -73,38 +93,91 @@ def ring_scorer(config: Any = None, settings: Settings | None = None) -> Scorer:
                            detail={"ring_ids": [str(r) for r in ring_ids],
                                    "action": str(getattr(match, "action", ""))})
 
-    return score
+
+def ring_scorer(config: Any = None, settings: Settings | None = None) -> Scorer:
+    """A scorer over issue 3's incremental ring matching."""
+    return RingScorer(config, settings)
 
 
-def gnn_scorer(settings: Settings) -> Scorer:
-    """A scorer over issue 4's champion GNN."""
-    state: dict[str, Any] = {}
+class GnnScorer:
+    """A scorer over issue 4's champion GNN; the champion is loaded once, by ``warm_up``
+    (the API calls it at startup, off the request path: importing torch takes seconds)
+    or else by the first call."""
 
-    def score(runner: QueryRunner, application_id: str) -> ScoreSignal:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._model: Any = None
+        self._challenger: Any = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the packages are imported and the champion looked up."""
+        return self._loaded
+
+    def warm_up(self) -> None:
+        """Import the GNN packages and load the champion, once."""
+        with self._lock:
+            if self._loaded:
+                return
+            registry = _module("gnn.registry")
+            _module("gnn.score")
+            if registry is not None:
+                try:
+                    self._model = registry.load_champion(self._settings)
+                except Exception as exc:
+                    log.warning("gnn champion failed to load", error=type(exc).__name__)
+                self._challenger = self._load_challenger(registry)
+            self._loaded = True
+
+    def _load_challenger(self, registry: Any) -> Any:
+        # A challenger that fails to load only loses its shadow scores, never a decision.
+        try:
+            return registry.load_challenger(self._settings)
+        except Exception as exc:
+            log.warning("gnn challenger failed to load", error=type(exc).__name__)
+            return None
+
+    def __call__(self, runner: QueryRunner, application_id: str) -> ScoreSignal:
         registry, scoring = _module("gnn.registry"), _module("gnn.score")
         if registry is None or scoring is None or not hasattr(scoring, "score_application"):
             return ScoreSignal.unavailable("gnn", "U_GNN_MISSING",
                                            "gnn.score / gnn.registry not installed")
-        if "model" not in state:
-            try:
-                state["model"] = registry.load_champion(settings)
-            except Exception as exc:
-                log.warning("gnn champion failed to load", error=type(exc).__name__)
-                state["model"] = None
-        if state["model"] is None:
+        self.warm_up()
+        if self._model is None:
             return ScoreSignal.unavailable("gnn", "U_GNN_NO_CHAMPION",
                                            "no champion model is promoted")
         try:
-            result = scoring.score_application(runner, application_id, state["model"])
+            result = scoring.score_application(runner, application_id, self._model,
+                                               shadow=self._challenger)
         except Exception as exc:  # a failing scorer must not stop origination
             log.warning("gnn scorer failed", application_id=application_id,
                         error=type(exc).__name__)
             return ScoreSignal.unavailable("gnn", "U_GNN_FAILED", type(exc).__name__)
         return ScoreSignal(source="gnn", available=True, score=_clamp(result.score),
                            version=str(result.model_version),
-                           reasons=[str(r) for r in (result.reasons or [])][:4])
+                           reasons=[str(r) for r in (result.reasons or [])][:4],
+                           detail=self._shadow(runner, scoring, result))
 
-    return score
+    @staticmethod
+    def _shadow(runner: QueryRunner, scoring: Any, result: Any) -> dict[str, Any]:
+        """The challenger's score, stored on the application and kept in the signal's
+        detail; the decision reads only the champion's."""
+        if getattr(result, "shadow", None) is None:
+            return {}
+        try:
+            scoring.write_shadow_score(runner, result)
+        except Exception as exc:  # losing a shadow score must not stop origination
+            log.warning("gnn shadow score not stored", application_id=result.application_id,
+                        error=type(exc).__name__)
+        return {"shadow_score": float(result.shadow.score),
+                "shadow_version": str(result.shadow.model_version)}
+
+
+def gnn_scorer(settings: Settings) -> Scorer:
+    """A scorer over issue 4's champion GNN."""
+    return GnnScorer(settings)
 
 
 def default_scorers(settings: Settings) -> list[Scorer]:

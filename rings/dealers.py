@@ -2,9 +2,15 @@
 concentrate, per dealer and per sales agent, against the latest detection run.
 
 A dealer's risk score (0-100) is ``100 * (0.5 ring-member share + 0.3 fraud-label rate +
-0.2 first-payment-default rate)``, each rate pulled toward the portfolio's own rate by
-``PRIOR`` pseudo-applications, so that a dealer with three applications, one of them in a
-ring, does not top a table of dealers with thousands.
+0.2 first-payment-default rate)``, each rate taken over the dealer's applications plus
+``PRIOR`` pseudo-applications with no event, so that a dealer with three applications, one
+of them in a ring, does not top a table of dealers with thousands.
+
+The pseudo-applications carry no event (not the portfolio's own rate): a prior at the
+portfolio rate gave every dealer that rate's share of the score whatever its own record,
+so a dealer with no ring member, fraud label or first-payment default scored about 21 on a
+small portfolio with one ring. With this prior the score is the dealer's own evidence,
+damped by its volume, and a dealer with none scores 0.
 """
 
 from __future__ import annotations
@@ -89,8 +95,17 @@ class DealerPage(BaseModel):
     size: int
 
 
-def _smoothed(count: int, n: int, base: float) -> float:
-    return (count + PRIOR * base) / (n + PRIOR)
+def _damped(count: int, n: int) -> float:
+    """``count`` events over ``n`` applications and ``PRIOR`` event-free pseudo-ones."""
+    return count / (n + PRIOR)
+
+
+def risk_score(ring_members: int, fraud_labels: int, first_payment_defaults: int,
+               applications: int) -> float:
+    """The league's risk score, 0-100; 0 exactly when there is no risk evidence."""
+    return 100 * (WEIGHTS["ring"] * _damped(ring_members, applications)
+                  + WEIGHTS["fraud"] * _damped(fraud_labels, applications)
+                  + WEIGHTS["fpd"] * _damped(first_payment_defaults, applications))
 
 
 def league(runner: QueryRunner, *, sort: DealerSort = "risk", page: int = 1, size: int = 50,
@@ -148,16 +163,10 @@ def table(runner: QueryRunner, run_id: str | None, grace_days: int) -> list[Deal
         if agent_id:
             d["agents"].append(AgentRow(agent_id=agent_id, applications=row["applications"],
                                         ring_members=row["ring_members"]))
-    total = sum(d["applications"] for d in dealers.values()) or 1
-    base = {"ring": sum(d["ring_members"] for d in dealers.values()) / total,
-            "fraud": sum(d["fraud_labels"] for d in dealers.values()) / total,
-            "fpd": sum(d["first_payment_defaults"] for d in dealers.values()) / total}
     rows = []
     for dealer_id, d in dealers.items():
         n = d["applications"]
-        risk = 100 * (WEIGHTS["ring"] * _smoothed(d["ring_members"], n, base["ring"])
-                      + WEIGHTS["fraud"] * _smoothed(d["fraud_labels"], n, base["fraud"])
-                      + WEIGHTS["fpd"] * _smoothed(d["first_payment_defaults"], n, base["fpd"]))
+        risk = risk_score(d["ring_members"], d["fraud_labels"], d["first_payment_defaults"], n)
         rows.append(DealerRow(
             dealer_id=dealer_id, name=names.get(dealer_id), applications=n,
             ring_members=d["ring_members"], rings=len(d["ring_ids"]),

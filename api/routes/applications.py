@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from api.deps import LifecycleDep, RunnerDep, require
 from api.roles import Permission
@@ -20,11 +20,15 @@ AppId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\
 
 @router.post("", response_model=Decision, status_code=201)
 def submit(body: ApplicationIn, ctx: LifecycleDep,  # type: ignore[valid-type]
-           user: Annotated[User, Depends(require(Permission.SUBMIT_APPLICATION))]) -> Decision:
+           user: Annotated[User, Depends(require(Permission.SUBMIT_APPLICATION))]) -> Response:
     """Submit one application (a contract row) and get the decision back synchronously:
     tier, scores, reason codes. A bad field is a 422 naming it; nothing is written."""
-    return decision.submit_application(ctx, body.model_dump(),  # type: ignore[attr-defined]
-                                       actor=user.username)
+    decided = decision.submit_application(ctx, body.model_dump(),  # type: ignore[attr-defined]
+                                          actor=user.username)
+    # Serialised once, here: FastAPI would validate the Decision again against the
+    # response model before writing the same JSON (the model still documents it).
+    return Response(decided.model_dump_json(), status_code=201,
+                    media_type="application/json")
 
 
 @router.get("/{application_id}/decisions", response_model=list[Decision])

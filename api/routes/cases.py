@@ -75,5 +75,6 @@ def watchlist_add(body: WatchlistIn, ctx: LifecycleDep,
 def figures(runner: RunnerDep,
             _: Annotated[User, Depends(require(Permission.READ_PORTFOLIO))]
             ) -> PortfolioFigures:
-    """Funnel, tier mix, rates by dealer and agent, delinquency by stage, by ring risk."""
+    """Funnel, tier mix, rates by dealer and agent, delinquency by stage, by ring risk,
+    and loans by collection stage crossed with ring-risk band (``stage_by_ring_risk``)."""
     return portfolio.portfolio_figures(runner)

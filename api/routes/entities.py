@@ -92,7 +92,8 @@ def path(runner: RunnerDep, _: Annotated[User, Depends(require(Permission.EXPLOR
 @router.post("/entities/reveal", response_model=RevealedValue)
 def reveal(body: RevealRequest, runner: RunnerDep, pseudo: PseudoDep,
            user: Annotated[User, Depends(require(Permission.REVEAL_PII))]) -> RevealedValue:
-    """The clear value of a personal identifier, written to the audit log with the reason."""
+    """The clear value of a personal identifier or of an applicant's name ('Application:ID'),
+    written to the audit log with the reason."""
     ref = _ref(body.node)
     rows = explore.encrypted_value(runner, ref)
     if rows is None:

@@ -1,7 +1,10 @@
-"""Portfolio: funnel, tier mix, delinquency by collection stage, and approval, fraud and
-delinquency rates cut by graph (ring) risk, as bar charts."""
+"""Portfolio: funnel, tier mix, delinquency by collection stage, the stages crossed with
+graph (ring) risk, and approval, fraud and delinquency rates cut by ring risk, as bar
+charts with their tables."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +24,34 @@ def _bars(title_key: str, counts: dict[str, float]) -> None:
     st.bar_chart(data, x="key", y="value", x_label="", y_label="", sort=False)
 
 
+STAGE_BAND = ("band", "stage", "loans", "band_loans", "share", "overdue_amount")
+
+
+def _field_name(text: str) -> str:
+    """``text`` without the characters Vega-Lite reads as a field path."""
+    return "".join(ch for ch in text if ch not in "'\".[]\\")
+
+
+def _stage_by_ring_risk(cells: list[dict[str, Any]]) -> None:
+    """Each band's loans spread over the collection ladder: shares, so a small high-risk
+    band compares with the large no-ring one; counts and amounts in the table."""
+    st.subheader(session.tr("stage_by_ring_risk"))
+    if not cells:
+        st.caption(session.tr("no_data"))
+        return
+    shown = [{**c, "band": session.tr(f"band_{c['band'].replace(' ', '_')}"),
+              "stage": session.tr(f"stage_{c['stage']}")} for c in cells]
+    # Vega-Lite reads quotes, dots and brackets in a field name as a path and then draws
+    # nothing ("band's"): the shares go in a plain column, their title in the axis label.
+    band = _field_name(session.tr("col_band"))
+    data = pd.DataFrame({"stage": [c["stage"] for c in shown], band: [c["band"] for c in shown],
+                         "share": [c["share"] for c in shown]})
+    # The API sends the ladder in order: keep it (sort=False), one bar per band.
+    st.bar_chart(data, x="stage", y="share", color=band, stack=False, sort=False, x_label="",
+                 y_label=session.tr("col_share"))
+    st.dataframe(tables.frame(shown, STAGE_BAND), hide_index=True, width="stretch")
+
+
 session.require(Permission.READ_PORTFOLIO)
 st.header(session.tr("page_portfolio"))
 try:
@@ -38,11 +69,19 @@ with tier_col:
 st.subheader(session.tr("delinquency_by_stage"))
 stages = figures.get("delinquency_by_stage") or {}
 if stages:
-    # stage -> {measure: value}: one group of bars per stage.
-    st.bar_chart(pd.DataFrame.from_dict(stages, orient="index"), stack=False)
-    st.dataframe(pd.DataFrame.from_dict(stages, orient="index"), width="stretch")
+    # Loans per stage in the API's ladder order; amounts are another scale, so they stay in
+    # the table rather than sharing the chart's axis.
+    labels = [session.tr(f"stage_{stage}") for stage in stages]
+    st.bar_chart(pd.DataFrame({"stage": labels,
+                               "loans": [cell["loans"] for cell in stages.values()]}),
+                 x="stage", y="loans", x_label="", y_label=session.tr("col_loans"), sort=False)
+    st.dataframe(pd.DataFrame([{"stage": label, **cell}
+                               for label, cell in zip(labels, stages.values(), strict=True)]),
+                 hide_index=True, width="stretch")
 else:
     st.caption(session.tr("no_data"))
+
+_stage_by_ring_risk(figures.get("stage_by_ring_risk") or [])
 
 st.subheader(session.tr("by_ring_risk"))
 bands = figures.get("by_ring_risk") or []

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from api.roles import Permission
-from investigator_ui import graph_view, reports, ring_panel, session, tables
+from investigator_ui import graph_view, reports, reveal, ring_panel, session, tables
 from investigator_ui.client import ConsoleError
 
 PREFIX = "ring"
@@ -71,6 +71,8 @@ def _detail(ring_id: str) -> None:
         ring = session.client().ring(session.token(), ring_id)
     except ConsoleError as error:
         session.show_error(error)
+        # A report asked for just before the ring went away failed too: say so as well.
+        reports.show_refusal(ring_id)
         return
     score_col, size_col, status_col = st.columns(3)
     score_col.metric(session.tr("col_score"), f"{float(ring.get('score') or 0):.2f}")
@@ -84,6 +86,8 @@ def _detail(ring_id: str) -> None:
     # The member's "label" is its fraud label, not a node label: its own column name.
     members = [{**m, "fraud_label": m.get("label")} for m in ring.get("members") or []]
     st.dataframe(tables.frame(members, MEMBERS), hide_index=True, width="stretch")
+    if members and session.can(Permission.REVEAL_PII):
+        _reveal_member([str(m["application_id"]) for m in members])
     st.subheader(session.tr("shared_identifiers"))
     shared = [{**s, "applications": ", ".join(s.get("applications") or [])}
               for s in ring.get("shared_identifiers") or []]
@@ -93,6 +97,14 @@ def _detail(ring_id: str) -> None:
     ring_panel.timeline(ring)
     if session.can(Permission.EXPORT_REPORTS):
         reports.download_buttons(ring_id)
+
+
+def _reveal_member(application_ids: list[str]) -> None:
+    # Names stay masked in the table; one is shown in clear only through the audited reveal.
+    with st.expander(session.tr("reveal_member")):
+        chosen = st.selectbox(session.tr("col_application_id"), application_ids,
+                              key="ring_reveal_member")
+        reveal.form("ring_", f"Application:{chosen}")
 
 
 def _graph(ring: dict[str, Any]) -> None:

@@ -5,36 +5,22 @@ from __future__ import annotations
 import streamlit as st
 
 from api.roles import Permission
-from investigator_ui import session, tables
+from investigator_ui import reveal, session, tables
 from investigator_ui.client import LOOKUP_KINDS, ConsoleError
 
 RESULT_KEY = "search_result"
-REVEALED_KEY = "search_revealed"
 
 
 def _search() -> None:
     # The value is sent in a POST body and not kept: only the masked answer is stored.
     value = (st.session_state.get("search_value") or "").strip()
     st.session_state[RESULT_KEY] = None
-    st.session_state[REVEALED_KEY] = None
+    reveal.forget("")
     if not value:
         return
     try:
         st.session_state[RESULT_KEY] = session.client().lookup(
             session.token(), st.session_state["search_kind"], value)
-    except ConsoleError as error:
-        session.flash("error", session.tr("error", title=error.title, status=error.status,
-                                          detail=error.detail))
-
-
-def _reveal(node: str) -> None:
-    # The API writes the audit event with this reason before it answers.
-    reason = (st.session_state.get("reveal_reason") or "").strip()
-    if len(reason) < 5:
-        session.flash("error", session.tr("reason_required"))
-        return
-    try:
-        st.session_state[REVEALED_KEY] = session.client().reveal(session.token(), node, reason)
     except ConsoleError as error:
         session.flash("error", session.tr("error", title=error.title, status=error.status,
                                           detail=error.detail))
@@ -82,13 +68,7 @@ if result:
     # Only personal identifiers carry a masked value; only some roles may see it in clear.
     if "masked" in (node.get("props") or {}) and session.can(Permission.REVEAL_PII):
         with st.expander(session.tr("reveal")):
-            st.text_input(session.tr("reveal_reason"), key="reveal_reason")
-            st.button(session.tr("reveal"), key="reveal_submit", on_click=_reveal,
-                      args=(node["id"],))
-            revealed = st.session_state.get(REVEALED_KEY)
-            if revealed and revealed["node"] == node["id"]:
-                st.code(revealed["value"], language=None)
-                st.caption(session.tr("revealed_audit", event=revealed["audit_event"]))
+            reveal.form("", node["id"])
     if (session.can(Permission.MANAGE_WATCHLIST)
             and st.session_state.get("search_kind") in WATCHLIST_KINDS):
         with st.expander(session.tr("watchlist_propose")):

@@ -93,3 +93,24 @@ def test_reveal_is_audited_and_only_for_allowed_roles(client: TestClient,
     events = client.get("/v1/audit", params={"target": ref}, headers=auth(Role.ADMIN)).json()
     assert [(e["actor"], e["action"], e["params"]["reason"]) for e in events] == [
         ("wang.fang", "reveal_pii", body["reason"])]
+
+
+def test_an_applicants_name_is_revealed_from_the_application_and_audited(
+        client: TestClient, two_apps_one_device: None) -> None:
+    body = {"node": "Application:APP000002", "reason": "ring R-1: confirm the member's name"}
+    assert client.post("/v1/entities/reveal", json=body,
+                       headers=auth(Role.UNDERWRITER)).status_code == 403
+    response = client.post("/v1/entities/reveal", json=body,
+                           headers=auth(Role.INVESTIGATOR, "li.na"))
+    assert response.status_code == 200, response.text
+    assert response.json()["value"] == "张三"
+    events = client.get("/v1/audit", params={"target": body["node"]},
+                        headers=auth(Role.ADMIN)).json()
+    assert [(e["actor"], e["action"]) for e in events] == [("li.na", "reveal_pii")]
+    # A node kind with no personal value is a 404 problem, and nothing is audited for it.
+    dealer = client.post("/v1/entities/reveal", headers=auth(Role.INVESTIGATOR),
+                         json={"node": "Dealer:D1", "reason": "no personal value here"})
+    assert dealer.status_code == 404
+    assert dealer.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/audit", params={"target": "Dealer:D1"},
+                      headers=auth(Role.ADMIN)).json() == []

@@ -20,14 +20,16 @@ from gnn.promotion import register_run
 from gnn.registry import (
     LoadedModel,
     ModelMeta,
+    ModelNotFound,
     SchemaMismatch,
     load_challenger,
     load_champion,
     load_model,
     model_dir,
 )
-from gnn.score import score_application, score_portfolio
+from gnn.score import score_application, score_portfolio, write_shadow_score
 from graph.runner import Query, QueryRunner
+from lifecycle.scorers import gnn_scorer
 from tests.gnn.graphs import own_signal_tables, ring_tables
 from tests.gnn.neo4j_tables import write_tables
 
@@ -119,3 +121,53 @@ def test_one_application_read_from_neo4j_gets_the_batch_features(runner: QueryRu
         assert row is not None
         np.testing.assert_allclose(gbt_row(row, loaded)[0], batch[i], rtol=1e-5, atol=1e-4,
                                    err_msg=str(pg.apps["application_id"][i]))
+
+
+SHADOW = Query("test.gnn.shadow",
+               "MATCH (a:Application {application_id: $id}) RETURN a.gnn_shadow_score AS "
+               "score, a.gnn_shadow_model_version AS version, a.gnn_score AS champion")
+
+
+def test_a_challenger_scores_in_shadow_and_changes_nothing(runner: QueryRunner,
+                                                           tmp_path: Path) -> None:
+    apps, links = own_signal_tables(n=200)
+    write_tables(runner, apps, links)
+    pg = load_graph(runner)
+    run = evaluate(pg, CONFIG.model_copy(update={"train": TrainConfig(epochs=2)}))
+    settings = Settings(var_dir=tmp_path)
+    # `fraudgraph train --challenger` on an empty registry: a challenger, no champion.
+    first = register_run(settings, pg, run, CONFIG, GNN, challenger=True)
+    assert first.role == "challenger" and load_champion_or_none(settings) is None
+    register_run(settings, pg, run, CONFIG, GNN)  # no champion yet: this one is it
+    champion = load_champion(settings)
+    register_run(settings, pg, run, CONFIG, GBT_OWN, challenger=True)
+    challenger = load_challenger(settings)
+    assert challenger is not None and challenger.kind == GBT_OWN
+    for app_id in pg.apps["application_id"][:20]:
+        alone = score_application(runner, app_id, champion)
+        both = score_application(runner, app_id, champion, shadow=challenger)
+        # What the decision reads is the champion's alone, whatever the challenger says.
+        assert both.model_dump(exclude={"shadow"}) == alone.model_dump(exclude={"shadow"})
+        assert both.shadow is not None and both.shadow.model_version == challenger.version
+        assert write_shadow_score(runner, both)
+        stored = runner.read(SHADOW, id=app_id)[0]
+        assert stored == {"score": pytest.approx(both.shadow.score),
+                          "version": challenger.version, "champion": None}
+    assert not write_shadow_score(runner, alone)
+    # The decision path's adapter: the champion's score decides, the challenger's is stored.
+    app_id = pg.apps["application_id"][20]
+    signal = gnn_scorer(settings)(runner, app_id)
+    alone = score_application(runner, app_id, champion)
+    assert signal.available and signal.version == champion.version
+    assert signal.score == pytest.approx(alone.score)
+    assert signal.detail["shadow_version"] == challenger.version
+    stored = runner.read(SHADOW, id=app_id)[0]
+    assert stored["version"] == challenger.version
+    assert stored["score"] == pytest.approx(signal.detail["shadow_score"])
+
+
+def load_champion_or_none(settings: Settings) -> LoadedModel | None:
+    try:
+        return load_champion(settings)
+    except ModelNotFound:
+        return None

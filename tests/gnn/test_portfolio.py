@@ -22,6 +22,11 @@ from gnn.registry import LoadedModel, load_champion, mark, model_dir, save_model
 from gnn.score import (
     ApplicationNotFound,
     GnnScore,
+    explain,
+    explain_flat,
+    flat_neighbourhood,
+    neighbourhood_graph,
+    one_application,
     read_neighbourhood,
     score_application,
     score_portfolio,
@@ -111,6 +116,20 @@ def test_score_one_application_with_reasons(portfolio: QueryRunner, graph: Portf
     assert any(r.reason_codes for r in results)
     with pytest.raises(ApplicationNotFound):
         score_application(portfolio, "NO-SUCH-APPLICATION", model)
+
+
+def test_flat_network_gives_the_networks_score_and_reasons(
+        portfolio: QueryRunner, graph: PortfolioGraph,
+        champion: tuple[Settings, LoadedModel]) -> None:
+    _, model = champion
+    net = one_application(model)
+    assert net is not None
+    for app_id in graph.apps["application_id"][:15]:
+        hood = read_neighbourhood(portfolio, app_id, 10)
+        expected = explain(model, *neighbourhood_graph(hood, model))
+        got = explain_flat(model, net, *flat_neighbourhood(hood, model, net))
+        assert got[0] == pytest.approx(expected[0], abs=1e-5)
+        assert got[1:] == expected[1:]
 
 
 def test_single_scores_agree_with_the_batch_path(portfolio: QueryRunner,

@@ -2,8 +2,9 @@
 (ingest, then ring detection), for the console's page and browser tests.
 
 APP000001-4 share one device and two payout accounts (the ring; APP000001 is labelled
-fraud); APP000005-6 share a home only; APP000007-10 go through a second dealer and share
-nothing but the showroom IP, a hub at ``hub_cap=6``.
+fraud); APP000005-6 share a home only; APP000007-10 go through a second dealer in April
+(March for the others: two months of scores for the Model page) and share nothing but the
+showroom IP, a hub at ``hub_cap=6``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def rows() -> list[dict[str, str]]:
                           "submitted_at": f"2026-03-0{n}T10:00:00"}
         if n in (5, 6):
             overrides["home_address"] = "上海市黄浦区人民路1号"
+        if n >= 7:
+            overrides["submitted_at"] = f"2026-04-{n:02d}T10:00:00"
         out.append(application_row(n, **overrides))
     return out
 

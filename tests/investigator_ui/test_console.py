@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from api.roles import Role
+from graph.privacy import Pseudonymiser
+from lifecycle.cases import sla_sweep
+from lifecycle.context import Lifecycle
 from tests.investigator_ui.conftest import Console
+from tests.lifecycle.test_portfolio import APPS as PORTFOLIO_APPS
+from tests.lifecycle.test_portfolio import BUILD as PORTFOLIO
+from tests.lifecycle.test_portfolio import RINGS as PORTFOLIO_RINGS
+from tests.utils import application_row
 
 ALL_PAGES = ("queue", "application", "graph", "search", "rings", "dealers", "portfolio",
              "model")
@@ -200,13 +209,14 @@ def test_an_analyst_sees_portfolio_charts_and_explores_the_graph(console: Consol
     at = console.open("analyst.test")
     at.switch_page("views/portfolio.py").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.subheader][:4] == ["Funnel", "Tier mix", "Delinquency by stage",
-                                                   "Rates by graph (ring) risk"]
-    # Three charts: nothing is delinquent yet, so that one is a caption.
+    assert [s.value for s in at.subheader][:5] == [
+        "Funnel", "Tier mix", "Delinquency by stage", "Collection stage by graph (ring) risk",
+        "Rates by graph (ring) risk"]
+    # Three charts: there is no loan yet, so the two stage charts are captions.
     funnel, tiers, bands = at.get("vega_lite_chart")
     assert '"key"' in funnel.proto.spec and '"value"' in tiers.proto.spec
     assert "Fraud rate" in str(bands.proto) and "Delinquency rate" in str(bands.proto)
-    assert "No data yet." in [c.value for c in at.caption]
+    assert [c.value for c in at.caption].count("No data yet.") == 2
     cut = at.dataframe[-1].value  # the two applications have no ring: one band
     assert list(cut["Band"]) == ["no ring"] and list(cut["Applications"]) == [2]
 
@@ -221,3 +231,88 @@ def test_an_analyst_sees_portfolio_charts_and_explores_the_graph(console: Consol
     at.button(key="explorer_submit").click().run()
     assert [e.value for e in at.error] == [
         "Not found (404): node 'Application:NOPE' does not exist"]
+
+
+def test_the_portfolio_page_crosses_collection_stages_with_ring_risk(console: Console
+                                                                    ) -> None:
+    console.runner.write(PORTFOLIO, rings=PORTFOLIO_RINGS, apps=PORTFOLIO_APPS)
+    at = console.open("analyst.test")
+    at.switch_page("views/portfolio.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    titles = [s.value for s in at.subheader]
+    assert "Collection stage by graph (ring) risk" in titles
+    table = next(d.value for d in at.dataframe if "Ring-risk band" in d.value.columns)
+    assert list(table.columns) == ["Ring-risk band", "Collection stage", "Loans",
+                                   "Loans in band", "Share of the band's loans",
+                                   "Overdue amount"]
+    assert len(table) == 15  # three bands, five stages
+    cells = {(r["Ring-risk band"], r["Collection stage"]): (
+        r["Loans"], r["Loans in band"], r["Share of the band's loans"], r["Overdue amount"])
+        for r in table.to_dict("records")}
+    assert cells[("Ring risk high", "Litigation, asset disposal (90+ days)")] == (
+        2, 4, 0.5, 22000.0)
+    assert cells[("Ring risk low", "Reminder (-3 to 0 days)")] == (1, 2, 0.5, 0.0)
+    assert cells[("No ring", "M2 visit (31-60 days)")] == (1, 4, 0.25, 5000.0)
+    assert cells[("No ring", "M3 lawyer's letter (61-90 days)")] == (0, 4, 0.0, 0.0)
+    # One chart of shares, one bar per band within each stage, in ladder order.
+    [crossed] = [c for c in at.get("vega_lite_chart") if "Ring-risk band" in str(c.proto)]
+    assert "Share of the band" in str(crossed.proto)
+    at.selectbox(key="lang").set_value("zh").run()
+    table = next(d.value for d in at.dataframe if "团伙风险分层" in d.value.columns)
+    assert {"无团伙", "团伙风险低", "团伙风险高"} == set(table["团伙风险分层"])
+
+
+def _second_case(console: Console) -> str:
+    """APP000003 sharing APP000001's phone and account too: a second tier-B case."""
+    third = console.api("POST", "/v1/applications", Role.UNDERWRITER,
+                        json=application_row(3, contact_phone="13800000001",
+                                             bank_account="6222000000000000001"))
+    assert third.status_code == 201 and third.json()["case_id"], third.text
+    return str(third.json()["case_id"])
+
+
+def test_the_queue_flags_escalated_cases_and_filters_by_it(console: Console,
+                                                           review_case: str) -> None:
+    other = _second_case(console)
+    escalated = console.api("POST", f"/v1/cases/{review_case}/escalate", Role.INVESTIGATOR,
+                            json={"reason": "dealer under audit; senior look"})
+    assert escalated.status_code == 200, escalated.text
+    at = console.open("investigator.test")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    queue = at.dataframe[0].value.set_index("Case")
+    assert set(queue.index) == {review_case, other}
+    assert queue.loc[review_case, "Escalated"] == "⚑ to supervisor"
+    assert queue.loc[other, "Escalated"] == ""
+    assert "2 of 2 live cases shown; 1 escalated." in [c.value for c in at.caption]
+
+    at.checkbox(key="queue_escalated").check().run()
+    assert list(at.dataframe[0].value["Case"]) == [review_case]
+    assert at.selectbox(key="queue_case").options[0].endswith("· Escalated")
+    assert "1 of 2 live cases shown; 1 escalated." in [c.value for c in at.caption]
+    # Filters combine: nobody has taken the escalated case yet.
+    at.selectbox(key="queue_assignee").set_value("me").run()
+    assert [i.value for i in at.info] == ["No case matches these filters."]
+    at.selectbox(key="queue_assignee").set_value("unassigned").run()
+    assert list(at.dataframe[0].value["Case"]) == [review_case]
+    at.checkbox(key="queue_escalated").uncheck().run()
+    at.selectbox(key="queue_status").set_value("in_progress").run()
+    assert [i.value for i in at.info] == ["No case matches these filters."]
+    at.selectbox(key="queue_status").set_value("").run()
+    assert set(at.dataframe[0].value["Case"]) == {review_case, other}
+
+
+def test_the_queue_flags_a_case_the_sla_sweep_escalated(console: Console, review_case: str,
+                                                        pseudo: Pseudonymiser) -> None:
+    case = console.api("GET", f"/v1/cases/{review_case}", Role.INVESTIGATOR).json()
+    # A month past its deadline: well beyond the grace period, so the sweep escalates it.
+    late = datetime.fromisoformat(case["due_at"]) + timedelta(days=30)
+    swept = sla_sweep(Lifecycle(runner=console.runner, pseudo=pseudo), now=late)
+    assert swept.changed == {"escalated": 1}
+    at = console.open("investigator.test")
+    at.selectbox(key="queue_sla").set_value("escalated").run()
+    assert not at.error, [e.value for e in at.error]
+    queue = at.dataframe[0].value
+    assert list(queue["Case"]) == [review_case]
+    assert list(queue["Escalated"]) == ["⚑ to supervisor"]
+    at.selectbox(key="queue_sla").set_value("breached").run()
+    assert [i.value for i in at.info] == ["No case matches these filters."]

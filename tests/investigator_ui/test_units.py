@@ -200,3 +200,18 @@ def test_the_api_url_comes_from_settings_unless_the_session_has_one(
         assert api_url({"api_url": "http://127.0.0.1:1234"}) == "http://127.0.0.1:1234"
     finally:
         get_settings.cache_clear()
+
+
+def test_every_band_stage_and_queue_filter_has_texts_in_both_languages() -> None:
+    from lifecycle.collection import Stage
+    from lifecycle.portfolio import LADDER, RING_BANDS, ring_band
+    from lifecycle.sla import SlaState
+
+    assert {ring_band(s) for s in (0.0, 0.2, 0.9)} == set(RING_BANDS)
+    assert set(LADDER) == {s.value for s in Stage} - {Stage.NONE.value}
+    keys = ([f"band_{b.replace(' ', '_')}" for b in RING_BANDS]
+            + [f"stage_{s.value}" for s in Stage] + [f"sla_{s.value}" for s in SlaState]
+            + [f"case_status_{s}" for s in ("", "open", "in_progress")]
+            + [f"assignee_{s}" for s in ("", "me", "unassigned")])
+    for lang in ("en", "zh"):
+        assert all(TEXTS[lang].get(key) for key in keys), lang

@@ -1,8 +1,11 @@
 """The console in a real browser: Playwright's driver with Debian's Chromium.
 
 For the module: the test Neo4j wiped and loaded with a small portfolio whose ring was
-found by real detection, one user per role, the real API (``live_api``) and the console
-served by ``streamlit run`` on free ports, and one headless Chromium. No browser is
+found by real detection, one user per role, a champion and a challenger model registered
+(trained for real in seconds) with the year of applications they learnt from written
+beside the seed and every application scored, a few loans in collection,
+one escalated review case, the real API (``live_api``) and the console served by
+``streamlit run`` on free ports, and one headless Chromium. No browser is
 downloaded: ``./run test`` installs Debian's ``chromium`` when it is missing; without it
 these tests skip and say so. Screenshots go to ``var/test-artifacts/screenshots/``.
 """
@@ -10,6 +13,7 @@ these tests skip and say so. Screenshots go to ``var/test-artifacts/screenshots/
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,12 +27,21 @@ import pytest
 
 from api.roles import Role
 from api.security import add_user
-from fraudgraph.settings import REPO_ROOT
+from fraudgraph.settings import REPO_ROOT, Settings
 from graph.privacy import Pseudonymiser
-from graph.runner import QueryRunner
+from graph.runner import Query, QueryRunner
+from tests.api.conftest import auth
 from tests.conftest import WIPE
-from tests.investigator_ui.conftest import APP, PASSWORD, _free_port
+from tests.investigator_ui.conftest import (
+    APP,
+    PASSWORD,
+    _free_port,
+    clear_models,
+    score_with_champion,
+    write_model_portfolio,
+)
 from tests.investigator_ui.seed import load_ring_portfolio
+from tests.utils import application_row
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "var" / "test-artifacts" / "screenshots"
@@ -67,6 +80,53 @@ def ring_world(_session_runner: QueryRunner, pseudo: Pseudonymiser,
     for role in Role:
         add_user(_session_runner, f"{role.value}.test", PASSWORD, role)
     return load_ring_portfolio(_session_runner, pseudo, tmp_path_factory.mktemp("ring-world"))
+
+
+#: Loans in collection for the Portfolio page: (application, status, stage, overdue).
+LOANS = [("APP000001", "delinquent", "severe", 12000.0), ("APP000002", "delinquent", "m2", 5000.0),
+         ("APP000003", "current", "reminder", 0.0), ("APP000005", "current", "none", 0.0),
+         ("APP000006", "delinquent", "m1", 2500.0), ("APP000007", "current", "none", 0.0),
+         ("APP000008", "delinquent", "m1", 2500.0), ("APP000009", "paid_off", "none", 0.0)]
+SET_LOANS = Query(
+    "test.browser.set_loans",
+    "UNWIND $rows AS r MATCH (a:Application {application_id: r[0]}) "
+    "SET a.status = r[1], a.collection_stage = r[2], a.overdue_amount = r[3]",
+)
+
+
+def _escalated_case(api_url: str) -> str:
+    """APP000011 sharing APP000005's phone and account (tier B, a case), escalated."""
+    neighbour = application_row(5)
+    row = application_row(11, contact_phone=neighbour["applicant_phone"],
+                          bank_account=neighbour["bank_account"])
+    submitted = httpx.post(f"{api_url}/v1/applications", json=row, timeout=60,
+                           headers=auth(Role.UNDERWRITER, "underwriter.test"))
+    assert submitted.status_code == 201 and submitted.json()["case_id"], submitted.text
+    case_id = str(submitted.json()["case_id"])
+    escalated = httpx.post(f"{api_url}/v1/cases/{case_id}/escalate", timeout=60,
+                           json={"reason": "shares a payout account; senior look"},
+                           headers=auth(Role.INVESTIGATOR, "investigator.test"))
+    assert escalated.status_code == 200, escalated.text
+    return case_id
+
+
+@pytest.fixture(scope="module")
+def lived_in_world(ring_world: str, _session_runner: QueryRunner, live_api: str,
+                   trained_models: Path, live_model_dir: Path,
+                   api_settings: Settings) -> Iterator[str]:
+    """The ring world with models, scores, loans and an escalated case; the ring's id.
+    The models leave with the module, so later tests see none again."""
+    shutil.copytree(trained_models, live_model_dir, dirs_exist_ok=True)
+    try:
+        # The models' own year of applications beside the seed's, so the Model page has
+        # real scores that move month by month.
+        write_model_portfolio(_session_runner)
+        score_with_champion(_session_runner, api_settings)
+        _session_runner.write(SET_LOANS, rows=[list(loan) for loan in LOANS])
+        _escalated_case(live_api)
+        yield ring_world
+    finally:
+        clear_models(live_model_dir)
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +192,9 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(chromium: Any, ring_world: str, console_url: str) -> World:
+def world(chromium: Any, lived_in_world: str, console_url: str) -> World:
     # Chromium first: without it the module skips before starting anything.
-    return World(console_url, ring_world, chromium)
+    return World(console_url, lived_in_world, chromium)
 
 
 @pytest.fixture

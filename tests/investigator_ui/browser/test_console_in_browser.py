@@ -1,5 +1,7 @@
 """The console in Chromium: each role's pages, a ring opened, a node expanded by clicking
-it in the graph, every report format downloaded, masked and clear values."""
+it in the graph, every report format downloaded and a refused one explained, masked and
+clear values, the Model page with a registered champion, collection stages by ring risk,
+and the escalated case flagged in the review queue."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import zipfile
 from typing import Any
 
 from api.roles import Role
+from graph.runner import Query, QueryRunner
+from investigator_ui import reports
 from tests.investigator_ui.browser.conftest import World, settle
 from tests.investigator_ui.conftest import PASSWORD
 from tests.investigator_ui.seed import RING_MEMBERS
@@ -139,8 +143,12 @@ def test_an_investigator_opens_a_ring_expands_a_node_by_clicking_and_exports(
     world.shot(page, "investigator-ring-expanded")
 
     for fmt, check in REPORT_CHECKS.items():
+        # The format's button asks the API; the file's own button then saves it.
+        page.get_by_role("button", name=fmt.upper(), exact=True).click()
+        name = reports.file_name(world.ring_id, fmt)
+        save = page.get_by_role("button", name=re.compile(rf"Save {re.escape(name)}$"))
         with page.expect_download() as caught:
-            page.get_by_role("button", name=fmt.upper(), exact=True).click()
+            save.click()
         download = caught.value
         target = tmp_path / download.suggested_filename
         download.save_as(target)
@@ -197,14 +205,14 @@ SLOW_MS = 120_000
 ERROR_ALERT = '[data-testid="stAlertContentError"]'
 #: A text each page shows once its script has run to the end on the module's data.
 PAGE_DONE = {
-    "Review queue": "No open cases.",
+    "Review queue": "live cases shown",
     "Application": "Linked entities",
     "Graph explorer": "Node (Label:key)",
     "Search": "Value",
     "Rings": "Shared identifiers",
     "Dealers": "Sales agents",
     "Portfolio": "Rates by graph (ring) risk",
-    "Model": re.compile("No model is registered yet|Champion"),
+    "Model": "Largest PSI",
 }
 
 
@@ -225,4 +233,96 @@ def test_every_page_draws_without_an_error_and_is_kept_as_a_screenshot(
         assert page.locator('[data-testid="stException"]').count() == 0, title
         errors = page.locator(ERROR_ALERT).all_inner_texts()
         assert errors == [], (title, errors)
+        shown, drawn = charts_drawn(page)
+        assert shown == drawn, (title, shown, drawn)
         world.shot(page, f"admin-{title.lower().replace(' ', '-')}")
+
+
+CHART = '[data-testid="stVegaLiteChart"]'
+
+
+def charts_drawn(page: Any) -> tuple[int, int]:
+    """(charts on the page, charts Vega-Lite drew), once they agree or after 10 s: a chart
+    whose spec Vega-Lite cannot read (a quote in a field name) stays an empty frame."""
+    counts = (0, 0)
+    for _ in range(40):
+        counts = (page.locator(CHART).count(), page.locator(f"{CHART} svg.marks").count())
+        if counts[0] == counts[1]:
+            break
+        page.wait_for_timeout(250)
+    return counts
+
+
+def test_the_model_page_shows_the_registered_champion(world: World, page: Any) -> None:
+    sign_in(world, page, Role.ANALYST)
+    open_page(page, "Model")
+    # The first model read imports torch in the API: allow for a busy machine.
+    page.get_by_text("Largest PSI").first.wait_for(timeout=SLOW_MS)
+    settle(page)
+    for heading in ("Against the baselines", "Score distribution by month",
+                    "Drift (PSI against training)"):
+        assert page.get_by_role("heading", name=heading).count() == 1, heading
+    assert page.get_by_role("heading", name=re.compile(r"^Champion \S+ \(")).count() == 1
+    assert page.get_by_role("heading", name=re.compile(r"^Challenger ")).count() == 1
+    # Baselines, scores by month, tier shares by month, drift: each drawn.
+    assert charts_drawn(page) == (4, 4)
+    assert page.locator(ERROR_ALERT).count() == 0
+    world.shot(page, "analyst-model-champion")
+
+
+def test_the_portfolio_page_charts_collection_stages_by_ring_risk(world: World,
+                                                                  page: Any) -> None:
+    sign_in(world, page, Role.ANALYST)
+    open_page(page, "Portfolio")
+    heading = page.get_by_role("heading", name="Collection stage by graph (ring) risk")
+    heading.wait_for()
+    page.get_by_text("Rates by graph (ring) risk").first.wait_for()
+    settle(page)
+    # The ring members' loans fall in the ring's band, the others' in no ring.
+    page.get_by_text(re.compile(r"^Ring risk (low|high)$")).first.wait_for(state="attached")
+    page.get_by_text("No ring", exact=True).first.wait_for(state="attached")
+    page.get_by_text("Litigation, asset disposal (90+ days)",
+                     exact=True).first.wait_for(state="attached")
+    # Funnel, tier mix, delinquency by stage, stages by ring risk, rates by ring risk:
+    # each drawn.
+    assert charts_drawn(page) == (5, 5)
+    heading.scroll_into_view_if_needed()
+    world.shot(page, "analyst-portfolio-stages-by-ring-risk")
+
+
+def test_the_queue_flags_the_escalated_case_and_filters_by_it(world: World,
+                                                              page: Any) -> None:
+    sign_in(world, page, Role.INVESTIGATOR)  # the queue is an investigator's first page
+    page.get_by_text("1 of 1 live cases shown; 1 escalated.").wait_for()
+    page.get_by_text("⚑ to supervisor").first.wait_for(state="attached")
+    page.get_by_text("Escalated only").click()
+    page.get_by_text("1 of 1 live cases shown; 1 escalated.").wait_for()
+    settle(page)
+    assert page.locator(ERROR_ALERT).count() == 0
+    world.shot(page, "investigator-queue-escalated")
+
+
+HIDE_RING = Query("test.browser.hide_ring",
+                  "MATCH (g:Ring {ring_id: $ring_id}) SET g.ring_key = g.ring_key + '-gone'")
+SHOW_RING = Query("test.browser.show_ring",
+                  "MATCH (g:Ring {ring_id: $ring_id}) "
+                  "SET g.ring_key = replace(g.ring_key, '-gone', '')")
+
+
+def test_a_refused_report_says_why_on_the_page(world: World, page: Any,
+                                               _session_runner: QueryRunner) -> None:
+    sign_in(world, page, Role.INVESTIGATOR)
+    open_page(page, "Rings")
+    page.get_by_role("heading", name="Members").wait_for()
+    # The ring leaves its run (a new detection, a clean-up) while the page shows it.
+    _session_runner.write(HIDE_RING, ring_id=world.ring_id)
+    try:
+        page.get_by_role("button", name="CSV", exact=True).click()
+        refused = page.locator(ERROR_ALERT).filter(
+            has_text="The CSV report could not be exported: Not found (404)")
+        refused.wait_for()
+        settle(page)
+        assert page.get_by_role("button", name=re.compile(r"^Save ring-")).count() == 0
+        world.shot(page, "investigator-report-refused")
+    finally:
+        _session_runner.write(SHOW_RING, ring_id=world.ring_id)
