@@ -3,9 +3,10 @@ value appears only in ``RevealedValue``, which the reveal route audits."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from graph.schema import LINKS
 from lifecycle.approvals import Approval
@@ -151,6 +152,19 @@ class WatchlistIn(BaseModel):
 
 class RingConfirmIn(BaseModel):
     reason: str = Field(min_length=5, max_length=1000)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Neo4j takes UTC offsets up to ±18:00, Python up to ±23:59; only the instant
+    matters, so it travels as UTC. An instant outside the supported dates is a 422."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the instant is outside the supported dates") from exc
+
+
+#: A client's point in time: with its offset (a naive time is ambiguous), kept as UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 
 class ApprovalView(Approval):

@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from api.deps import RunnerDep, require
 from api.problems import ApiProblem
 from api.roles import Permission
+from api.schemas import UtcDatetime
 from api.security import User
 from lifecycle import audit
 
@@ -20,7 +20,7 @@ def events(runner: RunnerDep, _: Annotated[User, Depends(require(Permission.READ
            target: Text = None, actor: Text = None,
            action: Annotated[str | None, Query(min_length=1, max_length=100,
                                                description="prefix, e.g. reveal_pii")] = None,
-           since: AwareDatetime | None = None, until: AwareDatetime | None = None,
+           since: UtcDatetime | None = None, until: UtcDatetime | None = None,
            page: Annotated[int, Query(ge=1, le=100_000)] = 1,
            size: Annotated[int, Query(ge=1, le=500)] = 100) -> list[audit.AuditEvent]:
     """The append-only audit log: who did what to which target, newest first. At least
