@@ -27,6 +27,7 @@ codes, in the spirit of a lender's "principal reasons".
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -211,31 +212,34 @@ def _own_rows(apps: list[dict[str, Any]], link_sets: list[set[str]],
     return spec.scale(APP, own)
 
 
-def neighbourhood_graph(hood: dict[str, Any], loaded: LoadedModel
-                        ) -> tuple[HeteroData, list[dict[str, Any]]]:
-    """The two-hop subgraph around the application (node 0 of its type).
+@dataclass
+class _Walk:
+    """A neighbourhood walked once, for both subgraph forms: applications by position (0
+    is the scored one), distinct identifier nodes numbered in first-seen order, edges
+    ``(application, node, relationship, own link of the scored one)`` in read order, and
+    per link of the scored application what its reason needs."""
 
-    Also returns, per identifier node in order, what the reasons need to say about it.
-    """
-    spec = loaded.spec
+    apps: list[dict[str, Any]]
+    app_links: list[set[str]]
+    nodes: list[tuple[str, float, float, float]]  # label, degree, span in days, dealers
+    edges: list[tuple[int, int, str, bool]]
+    info: list[dict[str, Any]]
+
+
+def _walk(hood: dict[str, Any]) -> _Walk:
     apps: list[dict[str, Any]] = [hood["app"]]
     app_links: list[set[str]] = [{link["rel"] for link in hood["links"]}]
     app_pos = {hood["app"]["application_id"]: 0}
-    nodes: dict[str, dict[str, int]] = {t: {} for t in spec.node_types if t != APP}
-    feats: dict[str, list[np.ndarray]] = {t: [] for t in nodes}
-    edges: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    info: list[dict[str, Any]] = []
+    node_no: dict[tuple[str, str], int] = {}
+    walk = _Walk(apps, app_links, [], [], [])
     for link in hood["links"]:
         label = _REL_TO_LABEL[link["rel"]]
-        local = nodes[label].get(link["node"])
-        if local is None:
-            local = nodes[label][link["node"]] = len(nodes[label])
+        node = node_no.get((label, link["node"]))
+        if node is None:
+            node = node_no[(label, link["node"])] = len(walk.nodes)
             span = ((link["last_ts"] or 0) - (link["first_ts"] or 0)) / SECONDS_PER_DAY
-            feats[label].append(node_feature_rows(np.array([link["degree"]]),
-                                                  np.array([span]),
-                                                  np.array([link["dealers"]]))[0])
-        edges.setdefault((label, f"rev_{link['rel']}", APP), []).append((local, 0))
-        edges.setdefault((APP, link["rel"], label), []).append((0, local))
+            walk.nodes.append((label, link["degree"], span, link["dealers"]))
+        walk.edges.append((0, node, link["rel"], True))
         fraud = 0
         for item in link["neighbours"]:
             other = item["app"]
@@ -245,21 +249,46 @@ def neighbourhood_graph(hood: dict[str, Any], loaded: LoadedModel
                 apps.append(other)
                 app_links.append(set(other["links"]))
             fraud += other.get("label") == "fraud"
-            edges.setdefault((APP, item["rel"], label), []).append((pos, local))
-        info.append({"rel": link["rel"], "label": label, "local": local,
-                     "others": link["degree"] - 1, "fraud": fraud,
-                     "sampled": len(link["neighbours"])})
+            walk.edges.append((pos, node, item["rel"], False))
+        walk.info.append({"rel": link["rel"], "label": label, "node": node,
+                          "others": link["degree"] - 1, "fraud": fraud,
+                          "sampled": len(link["neighbours"])})
+    return walk
+
+
+def neighbourhood_graph(hood: dict[str, Any], loaded: LoadedModel
+                        ) -> tuple[HeteroData, list[dict[str, Any]]]:
+    """The two-hop subgraph around the application (node 0 of its type).
+
+    Also returns, per identifier node in order, what the reasons need to say about it.
+    """
+    spec = loaded.spec
+    walk = _walk(hood)
+    local: list[int] = []  # a node's index among the nodes of its type
+    stats: dict[str, list[tuple[float, float, float]]] = {
+        t: [] for t in spec.node_types if t != APP}
+    for label, *node_stats in walk.nodes:
+        local.append(len(stats[label]))
+        stats[label].append(tuple(node_stats))  # type: ignore[arg-type]
+    edges: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    for pos, node, rel, own in walk.edges:
+        label = walk.nodes[node][0]
+        if own:
+            edges.setdefault((label, f"rev_{rel}", APP), []).append((local[node], 0))
+        edges.setdefault((APP, rel, label), []).append((pos, local[node]))
     data = HeteroData()
-    data[APP].x = torch.from_numpy(_own_rows(apps, app_links, loaded))
+    data[APP].x = torch.from_numpy(_own_rows(walk.apps, walk.app_links, loaded))
     width = len(spec.node_features)
-    for label in nodes:
-        rows = np.stack(feats[label]) if feats[label] else np.zeros((0, width), np.float32)
-        data[label].x = torch.from_numpy(spec.scale(label, rows))
+    for label, rows in stats.items():
+        raw = np.asarray(rows, dtype=float).reshape(-1, 3)
+        feats = (node_feature_rows(raw[:, 0], raw[:, 1], raw[:, 2]) if rows
+                 else np.zeros((0, width), np.float32))
+        data[label].x = torch.from_numpy(spec.scale(label, feats))
     for edge_type in spec.edge_types:
         pairs = edges.get(tuple(edge_type), [])  # type: ignore[arg-type]
         data[tuple(edge_type)].edge_index = (torch.tensor(pairs, dtype=torch.long).t()
                                              if pairs else torch.empty(2, 0, dtype=torch.long))
-    return data, info
+    return data, [{**item, "local": local[item["node"]]} for item in walk.info]
 
 
 def flat_neighbourhood(hood: dict[str, Any], loaded: LoadedModel,
@@ -268,36 +297,12 @@ def flat_neighbourhood(hood: dict[str, Any], loaded: LoadedModel,
     ``OneApplicationRgcn`` (identifier rows of every type in one table)."""
     rel_no = {rel: i for i, rel in enumerate(net.rels)}
     type_no = {t: i for i, t in enumerate(net.node_types)}
-    apps: list[dict[str, Any]] = [hood["app"]]
-    app_links: list[set[str]] = [{link["rel"] for link in hood["links"]}]
-    app_pos = {hood["app"]["application_id"]: 0}
-    rows: dict[str, int] = {}
-    stats: list[tuple[float, float, float]] = []
-    types: list[int] = []
-    edges: list[tuple[int, int, int]] = []  # (application row, node row, relationship)
-    info: list[dict[str, Any]] = []
-    for link in hood["links"]:
-        label = _REL_TO_LABEL[link["rel"]]
-        row = rows.get(link["node"])
-        if row is None:
-            row = rows[link["node"]] = len(stats)
-            span = ((link["last_ts"] or 0) - (link["first_ts"] or 0)) / SECONDS_PER_DAY
-            stats.append((link["degree"], span, link["dealers"]))
-            types.append(type_no[label])
-        edges.append((0, row, rel_no[link["rel"]]))
-        fraud = 0
-        for item in link["neighbours"]:
-            other = item["app"]
-            pos = app_pos.get(other["application_id"])
-            if pos is None:
-                pos = app_pos[other["application_id"]] = len(apps)
-                apps.append(other)
-                app_links.append(set(other["links"]))
-            fraud += other.get("label") == "fraud"
-            edges.append((pos, row, rel_no[item["rel"]]))
-        info.append({"rel": link["rel"], "label": label, "row": row,
-                     "others": link["degree"] - 1, "fraud": fraud,
-                     "sampled": len(link["neighbours"])})
+    walk = _walk(hood)
+    stats = [node[1:] for node in walk.nodes]
+    types = [type_no[node[0]] for node in walk.nodes]
+    edges = [(pos, node, rel_no[rel]) for pos, node, rel, _ in walk.edges]
+    info = [{**item, "row": item["node"]} for item in walk.info]
+    apps, app_links = walk.apps, walk.app_links
     raw = np.asarray(stats, dtype=float).reshape(-1, 3)
     feats = node_feature_rows(raw[:, 0], raw[:, 1], raw[:, 2])
     mean, std = _node_scaling(loaded, net)
