@@ -78,20 +78,24 @@ def portfolio(size: int, seed: int, repayments: bool) -> Path:
 
 
 def child_ingest(folder: Path, keys: tuple[str, str], batch: int,
-                 workers: int | None) -> dict[str, object]:
+                 workers: int | None, bulk: bool = False) -> dict[str, object]:
+    from ingest.bulk import BulkTarget
     from ingest.pipeline import ingest_folder
 
     settings = bench_settings(keys)
     pseudo = Pseudonymiser(*keys)
+    options: dict[str, object] = {} if workers is None else {"workers": workers}
+    if bulk:
+        options["bulk"] = BulkTarget(settings)
     started = time.monotonic()
     with QueryRunner.from_settings(settings) as runner:
         report = ingest_folder(folder, runner, pseudo, settings.var_dir / "ingest",
-                               batch_size=batch,
-                               **({} if workers is None else {"workers": workers}))
+                               batch_size=batch, **options)
     return {"seconds": time.monotonic() - started,
             "applications": report.tables["applications"].loaded,
             "relationships": report.relationships_created,
-            "quarantined": report.quarantined}
+            "quarantined": report.quarantined,
+            "steps": report.steps}
 
 
 def _reference_link(index: int, full: bool = False) -> Query:
@@ -196,15 +200,18 @@ def _server_cpu(settings: Settings) -> float:
 
 
 def run_child(mode: str, folder: Path, keys: tuple[str, str], batch: int,
-              settings: Settings, workers: int | None = None) -> dict[str, object]:
+              settings: Settings, workers: int | None = None,
+              bulk: bool = False) -> dict[str, object]:
     cmd = [sys.executable, "-m", "benchmarks.ingest", "--child", mode, "--folder", str(folder),
            "--keys", keys[0], keys[1], "--batch", str(batch)]
     if workers is not None:
         cmd += ["--workers", str(workers)]
+    if bulk:
+        cmd.append("--bulk")
     server_before = _server_cpu(settings)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as child:
-        watch = _TreeWatch(child.pid)
+        watch = _TreeWatch(child.pid, settings.neo4j_home_dir / "neo4j.pid")
         watch.start()
         out, err = child.communicate()
         watch.stop()
@@ -213,7 +220,8 @@ def run_child(mode: str, folder: Path, keys: tuple[str, str], batch: int,
     result = json.loads(out.strip().splitlines()[-1])
     result["tree_peak_mib"] = watch.mib
     result["loader_cpu_s"] = sum(watch.cpu.values())
-    result["server_cpu_s"] = _server_cpu(settings) - server_before
+    # A bulk load stops the server and starts a new one: count what each process used.
+    result["server_cpu_s"] = sum(watch.server_cpu.values()) - server_before
     return result
 
 
@@ -221,15 +229,27 @@ class _TreeWatch(threading.Thread):
     """Peak resident memory of a process and all its descendants together, and the CPU
     seconds each used (as last seen), sampled."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, server_pid_file: Path) -> None:
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
+        self.server_pid_file = server_pid_file
         self.mib = 0.0
         self.cpu: dict[int, float] = {}
+        self.server_cpu: dict[int, float] = {}
         self._done = threading.Event()
 
+    def _sample_server(self) -> None:
+        try:
+            pid = int(self.server_pid_file.read_text().strip())
+            times = psutil.Process(pid).cpu_times()
+        except (OSError, ValueError, psutil.Error):
+            return
+        self.server_cpu[pid] = times.user + times.system
+
     def run(self) -> None:
+        self._sample_server()
         while not self._done.wait(0.2):
+            self._sample_server()
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
@@ -248,6 +268,7 @@ class _TreeWatch(threading.Thread):
     def stop(self) -> None:
         self._done.set()
         self.join()
+        self._sample_server()
 
 
 def main() -> None:
@@ -259,6 +280,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int,
                         help="validation processes (0: in the loader); default: ingest's (0)")
     parser.add_argument("--repayments", action="store_true")
+    parser.add_argument("--bulk", action="store_true",
+                        help="load with `ingest --bulk` (the offline importer; workers "
+                             "default to 2 there)")
     parser.add_argument("--full-reference", action="store_true",
                         help="also time the reference that writes identifier properties "
                              "and dealer and agent links (ratio to it in 'x full')")
@@ -268,7 +292,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         keys = tuple(args.keys)
-        result = (child_ingest(args.folder, keys, args.batch, args.workers)
+        result = (child_ingest(args.folder, keys, args.batch, args.workers, args.bulk)
                   if args.child == "ingest" else
                   child_reference(args.folder, keys, args.batch, args.child == "reference-full"))
         result["peak_rss_mib"] = peak_rss_mib()
@@ -281,7 +305,9 @@ def main() -> None:
         for size in args.applications or [100_000]:
             folder = portfolio(size, args.seed, args.repayments)
             fresh_database(settings)
-            ours = run_child("ingest", folder, keys, args.batch, settings, args.workers)
+            workers = 2 if args.bulk and args.workers is None else args.workers
+            ours = run_child("ingest", folder, keys, args.batch, settings, workers, args.bulk)
+            print(json.dumps({"size": size, "ingest_steps_s": ours.get("steps")}))
             fresh_database(settings)
             ref = run_child("reference", folder, keys, args.batch, settings)
             full = None

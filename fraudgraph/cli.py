@@ -135,14 +135,24 @@ def ingest(
     source: Annotated[Path, typer.Argument(help="Export folder (data contract v1).")],
     batch_size: Annotated[int | None, typer.Option(help="Rows per transaction.")] = None,
     report_dir: Annotated[Path | None, typer.Option(help="Where run reports go.")] = None,
+    bulk: Annotated[bool, typer.Option(
+        help="First load into an empty database: dealers and applications through Neo4j's "
+             "offline importer (the project's own server is stopped and restarted).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        min=0, help="Validation processes (0: in this process). Default: 0, or 2 with "
+                    "--bulk, where Neo4j is stopped while rows are validated.")] = None,
 ) -> None:
     """Load an export folder. Exit 0: all rows loaded; 1: some rows quarantined;
-    2: a file could not be read (nothing written); 3: Neo4j failed."""
+    2: a file could not be read, or --bulk refused (nothing written); 3: Neo4j or its
+    importer failed; 4: a validation worker died. After 3 or 4, re-run the same command."""
     from graph.privacy import KeyConfigError, Pseudonymiser
     from graph.runner import DatabaseUnavailable, QueryError
+    from graph.server import ServerError
+    from ingest.bulk import BulkLoadError, BulkRefused, BulkTarget
     from ingest.errors import ContractFileError
     from ingest.pipeline import ingest_folder
-    from ingest.report import EXIT_BAD_FILE, EXIT_DATABASE
+    from ingest.report import EXIT_BAD_FILE, EXIT_DATABASE, EXIT_STOPPED
+    from ingest.validate import ValidationWorkerError
 
     settings = get_settings()
     try:
@@ -155,11 +165,16 @@ def ingest(
             runs = report_dir or settings.var_dir / "ingest"
             report = ingest_folder(source, runner, pseudo, runs,
                                    batch_size=batch_size or settings.ingest_batch_size,
-                                   progress=True)
+                                   progress=True, bulk=BulkTarget(settings) if bulk else None,
+                                   workers=(2 if bulk else 0) if workers is None else workers)
     except ContractFileError as exc:
         raise _fail(f"{exc} (nothing was written)", EXIT_BAD_FILE) from None
-    except (DatabaseUnavailable, QueryError) as exc:
+    except BulkRefused as exc:
+        raise _fail(str(exc), EXIT_BAD_FILE) from None
+    except (DatabaseUnavailable, QueryError, ServerError, BulkLoadError) as exc:
         raise _fail(str(exc), EXIT_DATABASE) from None
+    except ValidationWorkerError as exc:
+        raise _fail(str(exc), EXIT_STOPPED) from None
     _print_report(report)
     raise typer.Exit(report.exit_status)
 

@@ -66,10 +66,13 @@ class QueryRunner:
     def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
         # Server notifications ("index already exists", "property not seen yet") are
         # expected here (idempotent schema setup, optional properties) and would flood logs.
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password),
-                                                  notifications_min_severity="OFF")
+        self._auth = (user, password)
+        self._driver = self._connect(uri)
         self.database = database
         self.uri = uri
+
+    def _connect(self, uri: str) -> neo4j.Driver:
+        return neo4j.GraphDatabase.driver(uri, auth=self._auth, notifications_min_severity="OFF")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryRunner:
@@ -82,6 +85,12 @@ class QueryRunner:
 
     def close(self) -> None:
         self._driver.close()
+
+    def reconnect(self) -> None:
+        """A new driver after the server was restarted (a bulk load stops and starts it):
+        the old one's pooled connections are dead."""
+        self._driver.close()
+        self._driver = self._connect(self.uri)
 
     def __enter__(self) -> QueryRunner:
         return self

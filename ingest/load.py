@@ -7,7 +7,7 @@ row (same keyed fingerprint) costs one MERGE and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,30 +203,44 @@ def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> 
     return out
 
 
+def application_links(record: Record) -> Iterator[tuple[Label, str, dict[str, Any], Rel]]:
+    """Every node an application row links to, as (label, key, properties on creation,
+    relationship type): its identifiers, its dealer and its sales agent."""
+    for ref in record.identifiers:
+        yield ref.link.kind.label, ref.key, ref.props, ref.link.rel
+    dealer = record.props["dealer_id"]
+    yield Label.DEALER, dealer, placeholder_dealer(dealer), Rel.SUBMITTED_VIA
+    agent = record.props.get("sales_agent_id")
+    if agent:
+        yield Label.SALES_AGENT, agent, {}, Rel.HANDLED_BY
+
+
+def placeholder_dealer(dealer_id: str) -> dict[str, Any]:
+    """A dealer named by an application but absent from the dealers table."""
+    return {"placeholder": True, "name": dealer_id}
+
+
+def works_at(record: Record) -> tuple[str, str] | None:
+    """(agent, dealer): an agent works at the dealers of the applications they handled."""
+    agent = record.props.get("sales_agent_id")
+    return (agent, record.props["dealer_id"]) if agent else None
+
+
 def _write_links(tx: Transaction, rows: Sequence[Record], element_ids: dict[str, str]) -> int:
     nodes: dict[Label, dict[str, dict[str, Any]]] = {label: {} for label in LINKED_LABELS}
-    works_at: set[tuple[str, str]] = set()
+    employs: set[tuple[str, str]] = set()
     count = 0
-
-    def link(label: Label, key: str, props: dict[str, Any], app: str, rel: Rel) -> None:
-        nonlocal count
-        node = nodes[label].get(key)
-        if node is None:
-            node = nodes[label][key] = {"key": key, "props": props, "links": []}
-        node["links"].append([app, rel.value])
-        count += 1
-
     for record in rows:
         app = element_ids[record.key]
-        for ref in record.identifiers:
-            link(ref.link.kind.label, ref.key, ref.props, app, ref.link.rel)
-        dealer = record.props["dealer_id"]
-        link(Label.DEALER, dealer, {"placeholder": True, "name": dealer}, app,
-             Rel.SUBMITTED_VIA)
-        agent = record.props.get("sales_agent_id")
-        if agent:
-            link(Label.SALES_AGENT, agent, {}, app, Rel.HANDLED_BY)
-            works_at.add((agent, dealer))
-    tx.run(LINK_APPLICATIONS, works_at=sorted(works_at),
+        for label, key, props, rel in application_links(record):
+            node = nodes[label].get(key)
+            if node is None:
+                node = nodes[label][key] = {"key": key, "props": props, "links": []}
+            node["links"].append([app, rel.value])
+            count += 1
+        pair = works_at(record)
+        if pair:
+            employs.add(pair)
+    tx.run(LINK_APPLICATIONS, works_at=sorted(employs),
            **{_param(label): list(found.values()) for label, found in nodes.items()})
     return count

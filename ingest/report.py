@@ -17,6 +17,7 @@ EXIT_OK = 0
 EXIT_QUARANTINED = 1
 EXIT_BAD_FILE = 2
 EXIT_DATABASE = 3
+EXIT_STOPPED = 4  # the run stopped part-way (a worker died); re-running the folder converges
 
 
 @dataclass
@@ -45,6 +46,9 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     placeholder_dealers: list[str] = field(default_factory=list)
     quarantine_files: dict[str, str] = field(default_factory=dict)
+    # The offline importer's closing summary, when dealers and applications were bulk-loaded.
+    bulk_import: str | None = None
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of a bulk load
     exit_status: int = EXIT_OK
     report_path: str = ""
 

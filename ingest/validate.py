@@ -1,16 +1,18 @@
 """Row validation in worker processes, so that it runs beside the writes, not in turn.
 
-Validation (normalising, hashing, encrypting) is pure Python and costs 60-220 µs a row;
+Validation (normalising, hashing, encrypting) is pure Python and costs 60-160 µs a row;
 the writes' Python side (payloads, the driver) needs the GIL too. In one process the two
 take turns on one core; in a worker process validation gets a core of its own.
 
 The parent reads the rows and sends them a chunk at a time; results come back in the
 order the chunks were sent, a bounded number of chunks ahead, so memory stays flat. A
-row's result is its ``Record``, or the reason it goes to quarantine (a ``str``).
+row's result is its ``Record`` (for a bulk load, its importer rows: ``StagedRow``), or the
+reason it goes to quarantine (a ``str``).
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -21,12 +23,13 @@ from typing import TypeAlias
 
 from graph.privacy import Pseudonymiser
 from ingest import records
+from ingest.bulk import StagedRow, stage_record
 from ingest.contract import APPLICATIONS, DEALERS, LABEL_TABLE, REPAYMENTS, TABLES_BY_NAME, Table
 from ingest.errors import IngestError, RowError
 from ingest.readers import RawRow
 
 Chunk: TypeAlias = list[tuple[int, RawRow]]
-Checked: TypeAlias = list[records.Record | str]
+Checked: TypeAlias = list[records.Record | StagedRow | str]
 
 
 class ValidationWorkerError(IngestError):
@@ -34,19 +37,24 @@ class ValidationWorkerError(IngestError):
     transactions, so re-running the same folder converges."""
 
 
-def check_chunk(table: Table, chunk: Chunk, pseudo: Pseudonymiser, today: date) -> Checked:
-    """Validate rows: each one's record, or the reason it is rejected."""
-    validate = _validator(table, pseudo, today)
+def check_chunk(table: Table, chunk: Chunk, pseudo: Pseudonymiser, today: date,
+                stage_run: str | None = None) -> Checked:
+    """Validate rows: each one's record, or the reason it is rejected. With ``stage_run``
+    (a bulk load's run id), records come as the offline importer's rows instead."""
+    validate = validator(table, pseudo, today)
     checked: Checked = []
     for _, raw in chunk:
         try:
-            checked.append(validate(raw))
+            record = validate(raw)
         except RowError as exc:
             checked.append(str(exc))
+            continue
+        checked.append(record if stage_run is None else
+                       stage_record(table.name, record, stage_run))
     return checked
 
 
-def _validator(table: Table, pseudo: Pseudonymiser,
+def validator(table: Table, pseudo: Pseudonymiser,
                today: date) -> Callable[[RawRow], records.Record]:
     if table is DEALERS:
         return lambda raw: records.to_dealer(raw, pseudo)
@@ -67,11 +75,13 @@ _worker: tuple[Pseudonymiser, date] | None = None
 def _start_worker(pseudo: Pseudonymiser, today: date) -> None:
     global _worker
     _worker = (pseudo, today)
+    # See ``pipeline.cyclic_gc_paused``: a worker does nothing but validate rows.
+    gc.disable()
 
 
-def _check_in_worker(table_name: str, chunk: Chunk) -> Checked:
+def _check_in_worker(table_name: str, chunk: Chunk, stage_run: str | None) -> Checked:
     assert _worker is not None, "worker started without _start_worker"
-    return check_chunk(TABLES_BY_NAME[table_name], chunk, *_worker)
+    return check_chunk(TABLES_BY_NAME[table_name], chunk, *_worker, stage_run)
 
 
 # ------------------------------------------------------------- parent side
@@ -104,27 +114,28 @@ class RowChecker:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def check(self, table: Table, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, Checked]]:
-        """Each chunk with its results, in the order given."""
+    def check(self, table: Table, chunks: Iterable[Chunk],
+              stage_run: str | None = None) -> Iterator[tuple[Chunk, Checked]]:
+        """Each chunk with its results, in the order given (see ``check_chunk``)."""
         if self._pool is None:
             for chunk in chunks:
-                yield chunk, check_chunk(table, chunk, self.pseudo, self.today)
+                yield chunk, check_chunk(table, chunk, self.pseudo, self.today, stage_run)
             return
         # Two chunks per worker in flight: each always has the next one queued, and no
         # more than that is held.
         ahead = 2 * self.workers
         pending: deque[tuple[Chunk, Future[Checked]]] = deque()
         for chunk in chunks:
-            pending.append((chunk, self._submit(table, chunk)))
+            pending.append((chunk, self._submit(table, chunk, stage_run)))
             if len(pending) >= ahead:
                 yield self._result(table, *pending.popleft())
         while pending:
             yield self._result(table, *pending.popleft())
 
-    def _submit(self, table: Table, chunk: Chunk) -> Future[Checked]:
+    def _submit(self, table: Table, chunk: Chunk, stage_run: str | None) -> Future[Checked]:
         assert self._pool is not None
         try:
-            return self._pool.submit(_check_in_worker, table.name, chunk)
+            return self._pool.submit(_check_in_worker, table.name, chunk, stage_run)
         except BrokenProcessPool as exc:
             raise self._failed(table, chunk, exc) from exc
 

@@ -232,3 +232,71 @@ def stop(settings: Settings, timeout_s: float = 60.0) -> ServerStatus:
             raise ServerError(f"Neo4j (pid {pid}) did not stop within {timeout_s:.0f}s")
     paths.pid_file.unlink(missing_ok=True)
     return ServerStatus(True, False, settings.bolt_uri, None, paths.data, "stopped")
+
+
+# ------------------------------------------------------------- offline import
+
+
+def store_dir(settings: Settings) -> Path:
+    """Where the project's own server keeps its databases (wiped with them)."""
+    return _Paths(settings.neo4j_home_dir).data
+
+#: The importer's memory outside its Java heap (its default is 90% of the machine's; at
+#: 1g it estimated it needed slightly more). The server is stopped while it runs.
+IMPORT_OFF_HEAP = "2g"
+IMPORT_HEAP = "1g"
+
+
+@dataclass(frozen=True)
+class ImportInput:
+    """One group of the importer's input: a label (nodes) or a relationship type, and its
+    files, the header file first."""
+
+    name: str
+    files: tuple[Path, ...]
+
+
+def import_store(settings: Settings, nodes: list[ImportInput], relationships: list[ImportInput],
+                 log_path: Path, duplicates: int) -> str:
+    """Build the database's store from CSV files with Neo4j's offline importer
+    (``neo4j-admin database import full``), replacing what is there. The server must be
+    stopped (the importer takes the store's lock). Returns the importer's closing summary;
+    raises ``ServerError`` with the end of its output when it fails.
+
+    Duplicate node ids are skipped, not errors: an identifier shared by many applications
+    is written once per application and stored once (the first one read wins, as with
+    MERGE ... ON CREATE SET). The importer counts each skipped duplicate as a bad entry,
+    so ``duplicates`` (at most that many) sets its tolerance; the caller checks the counts
+    of what was stored, which is what shows any other entry it skipped."""
+    if not settings.manages_neo4j:
+        raise ServerError("the offline importer writes the store of the project's own Neo4j; "
+                          f"NEO4J_URI={settings.bolt_uri} is an external server")
+    paths = _Paths(settings.neo4j_home_dir)
+    if _read_pid(paths) is not None:
+        raise ServerError("stop Neo4j before importing: the importer needs the store's lock")
+    lib = resolve_artifacts()
+    java = shutil.which("java")
+    if java is None:
+        raise ServerError("java (JDK 17) is not on PATH")
+    conf = paths.root / "import-conf"  # empty: the store layout is the launcher's default
+    conf.mkdir(parents=True, exist_ok=True)
+    paths.data.mkdir(parents=True, exist_ok=True)
+    cmd = [java, f"-Xmx{IMPORT_HEAP}", *JVM_FLAGS, "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool",
+           "database", "import", "full", settings.neo4j_database,
+           "--overwrite-destination=true", "--skip-duplicate-nodes=true",
+           # Skipped duplicates would each be logged; the caller checks the counts instead.
+           "--skip-bad-entries-logging=true", f"--bad-tolerance={max(duplicates, 0)}",
+           "--ignore-empty-strings=true",
+           f"--max-off-heap-memory={IMPORT_OFF_HEAP}", f"--report-file={log_path}.bad"]
+    cmd += [f"--nodes={g.name}={','.join(map(str, g.files))}" for g in nodes]
+    cmd += [f"--relationships={g.name}={','.join(map(str, g.files))}" for g in relationships]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
+    env.update(NEO4J_HOME=str(paths.data), NEO4J_CONF=str(conf))
+    with log_path.open("wb") as log:
+        done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                              stdin=subprocess.DEVNULL, check=False)
+    output = log_path.read_text(errors="replace")
+    if done.returncode != 0 or "IMPORT DONE" not in output:
+        raise ServerError(f"the Neo4j importer failed (exit {done.returncode}); "
+                          f"{log_path} ends with:\n{output[-3000:]}")
+    return output[output.rindex("IMPORT DONE"):].strip()

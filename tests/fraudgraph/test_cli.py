@@ -80,3 +80,12 @@ def test_generate_then_ingest_round_trip(cli_env: CliRunner, tmp_path: Path,
     result = cli_env.invoke(app, ["ingest", str(out)])
     assert result.exit_code == 0, result.output  # generated data is clean
     assert runner.read(COUNT) == [{"n": 300}]
+
+
+def test_bulk_load_into_an_external_server_exits_2_and_writes_nothing(
+        cli_env: CliRunner, tmp_path: Path, runner: QueryRunner) -> None:
+    folder = export(tmp_path / "e", [application_row(1)])
+    result = cli_env.invoke(app, ["ingest", str(folder), "--bulk"])
+    assert result.exit_code == 2, result.output
+    assert "external server" in result.output and "without --bulk" in result.output
+    assert runner.read(COUNT) == [{"n": 0}]
