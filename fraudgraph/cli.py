@@ -190,6 +190,9 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     if report.placeholder_dealers:
         console.print(f"[yellow]warning:[/yellow] placeholder dealers for unknown ids: "
                       f"{', '.join(report.placeholder_dealers[:20])}")
+    if report.bulk_import:
+        steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in report.steps.items())
+        console.print(f"bulk load ({steps}): {report.bulk_import}", highlight=False)
     console.print(f"{report.relationships_created} relationships created in "
                   f"{report.duration_s:.1f}s; report: {report.report_path}")
     for table_name, path in report.quarantine_files.items():
