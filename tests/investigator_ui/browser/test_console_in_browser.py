@@ -245,7 +245,8 @@ def charts_drawn(page: Any, expected: int = 0) -> tuple[int, int]:
     """(charts on the page, charts Vega-Lite drew), once at least ``expected`` are on the
     page and they agree, or after 20 s: a chart whose spec Vega-Lite cannot read (a quote
     in a field name) stays an empty frame. Without ``expected``, zero charts agree at
-    once: on a busy machine a page's charts can still be on their way (CI saw (0, 0))."""
+    once: on a busy machine a page's charts can still be on their way (a full run
+    beside benchmarks saw (0, 0))."""
     counts = (0, 0)
     for _ in range(80):
         counts = (page.locator(CHART).count(), page.locator(f"{CHART} svg.marks").count())
