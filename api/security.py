@@ -6,6 +6,7 @@ HS256 JWT carrying the username and role; the secret comes from configuration.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -73,12 +74,32 @@ def issue_token(user: User, secret: str, minutes: int) -> str:
     return jwt.encode(claims, _check_secret(secret), algorithm=ALGORITHM)
 
 
+#: Tokens already verified: (secret, token) -> (user, expiry as a POSIX timestamp).
+#: A client sends the same token with every request, and decoding it (base64, JSON,
+#: HMAC, claim checks) took 34 µs of the event loop per request, a lookup 2 µs. Only
+#: verified tokens that expire enter; a hit is refused from the second its ``exp``
+#: passes, as PyJWT refuses it. Past ``_VERIFIED_MAX`` entries the cache starts over.
+_verified: dict[tuple[str, str], tuple[User, float]] = {}
+_VERIFIED_MAX = 4096
+
+
 def read_token(token: str, secret: str) -> User:
+    known = _verified.get((secret, token))
+    if known is not None:
+        user, expires = known
+        if time.time() < expires:
+            return user.model_copy()
+        _verified.pop((secret, token), None)
     try:
         claims = jwt.decode(token, _check_secret(secret), algorithms=[ALGORITHM])
-        return User(username=claims["sub"], role=Role(claims["role"]))
+        user = User(username=claims["sub"], role=Role(claims["role"]))
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise AuthError(f"invalid token: {exc}") from None
+    if isinstance(claims.get("exp"), int | float):  # ours always expire; others not kept
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[(secret, token)] = (user, float(claims["exp"]))
+    return user.model_copy()
 
 
 _DUMMY_HASH = _HASHER.hash("not a real password, only for constant-time refusals")

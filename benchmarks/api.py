@@ -2,29 +2,43 @@
 
     set -a; . var/shared-1m.env; set +a        # the shared 1M-application graph
     flock /tmp/fraudgraph-heavy.lock .venv/bin/python -m benchmarks.api \
-        --clients 20 --requests 1000 --duration 120 --soak 600
+        --clients 20 --requests 1000 --duration 120 --think 500 --think 1000 --cleanup
 
 Against the configured Neo4j (it must be running and loaded: nothing is started or wiped),
-it serves the API with uvicorn in a child process (``--workers``), signs a token, and
-submits fresh applications (a portfolio generated with ``--seed``, ids prefixed so they are
-new, rows that fail the contract dropped first) to ``POST /v1/applications``:
+it serves the API with uvicorn in a child process (``--workers``; ``--loop`` and ``--http``
+auto: uvloop and httptools, as ``fraudgraph serve``), signs a token, and submits fresh
+applications (a portfolio generated with ``--seed``, ids prefixed so they are new, rows
+that fail the contract dropped first) to ``POST /v1/applications``:
 
 * reference: a bare Bolt ``RETURN 1`` from this same client process, one at a time and
   at the same concurrency, measured in the same run;
 * closed loop: ``--clients`` clients, each sending its next request when the last one
-  answered, ``--requests`` in all;
+  answered, ``--requests`` in all: the saturation throughput (twenty requests always in
+  flight on two cores wait for each other, so its latency is queueing);
 * open loop: arrivals at a steady ``--rate`` per second (by default half of what the
-  closed loop sustained) for ``--duration`` seconds, latency counted from the scheduled
-  arrival (a slow answer does not delay the next arrival, so queueing shows);
+  closed loop sustained, at most 40/s) for ``--duration`` seconds, latency counted from
+  the scheduled arrival (a slow answer does not delay the next arrival, so queueing
+  shows); ``--no-open-loop`` skips it;
+* ``--think MS`` (repeatable): ``--clients`` clients for ``--duration`` seconds, each
+  pausing an exponential think time of mean MS (a seeded generator per client) between
+  an answer and its next submission, the first pause drawn too so they do not start in
+  step: how underwriters and dealer tablets submit. Latency from sending;
 * ``--soak S``: then the open loop for S seconds, with the server's resident memory (all
   its processes) sampled every ``--sample`` seconds; errors must be zero, memory flat.
 
-Figures: p50/p95/p99/max in ms, throughput, non-201 answers by status, which risk signals
-were available in the decisions (ring, GNN), the CPU milliseconds per request spent by
-the server, by Neo4j (when it is the project's own, its pid known) and by this client,
-and the 1-minute load average at the end of the phase. One JSON line per phase, and
-``--report``. Submitted applications stay in the graph (tier, case, audit), unless
-``--cleanup``, which also removes their audit events.
+The load generator (``--client raw``, the default) writes HTTP/1.1 on keep-alive
+connections with asyncio streams, one connection per request in flight: 0.2-0.8 ms of
+this process's CPU per request, where httpx (``--client httpx``) took about 3 ms. On
+this two-core machine the client shares the cores with the server and Neo4j, while real
+clients run on other machines, so the lighter client leaves the figures to the server.
+
+Figures: p50/p95/p99/max in ms, throughput, non-201 answers by status (599: no answer,
+``transport_errors`` says why), which risk signals were available in the decisions (ring,
+GNN), the CPU milliseconds per request spent by the server, by Neo4j (when it is the
+project's own, its pid known) and by this client, and the 1-minute load average at the
+end of the phase. One JSON line per phase, and ``--report``. Submitted applications stay
+in the graph (tier, case, audit), unless ``--cleanup``, which also removes their audit
+events.
 """
 
 from __future__ import annotations
@@ -32,8 +46,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import importlib.util
 import json
 import os
+import random
 import secrets
 import socket
 import statistics
@@ -44,6 +60,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import neo4j
@@ -132,15 +149,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    """uvicorn in a child process; returns it, its base URL and the JWT secret it uses."""
+def start_server(workers: int, log: Path, loop: str = "auto", http: str = "auto"
+                 ) -> tuple[subprocess.Popen[bytes], str, str]:
+    """uvicorn in a child process; returns it, its base URL and the JWT secret it uses.
+    ``loop`` and ``http`` are uvicorn's: "auto" takes uvloop and httptools when they are
+    installed (they are pinned), as ``fraudgraph serve`` does."""
     port = _free_port()
     env = dict(os.environ)
     secret = env.get("FRAUDGRAPH_JWT_SECRET") or secrets.token_urlsafe(48)
     env["FRAUDGRAPH_JWT_SECRET"] = secret
     command = [sys.executable, "-m", "uvicorn", "benchmarks.api:server_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--no-access-log", "--log-level", "warning",
+               "--no-access-log", "--log-level", "warning", "--loop", loop, "--http", http,
                # The server keeps an idle connection longer than the client does, so the
                # client never reuses one the server is closing at that moment.
                "--timeout-keep-alive", "30"]
@@ -159,6 +179,17 @@ def start_server(workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str,
         time.sleep(0.5)
     process.terminate()
     raise RuntimeError(f"the API server did not answer /health in 180 s; see {log}")
+
+
+def _uvicorn_stack(loop: str, http: str) -> dict[str, str]:
+    """What "auto" resolves to in the server (the same interpreter)."""
+    def installed(module: str) -> bool:
+        return importlib.util.find_spec(module) is not None
+
+    return {"loop": loop if loop != "auto" else
+            ("uvloop" if installed("uvloop") else "asyncio"),
+            "http": http if http != "auto" else
+            ("httptools" if installed("httptools") else "h11")}
 
 
 class CpuMeter:
@@ -270,14 +301,93 @@ async def bolt_reference(settings: Settings, clients: int, rounds: int) -> list[
     return [one, many]
 
 
+class TransportError(Exception):
+    """No HTTP answer at all (refused, reset, timed out); the name says which."""
+
+
+class HttpxPoster:
+    """POSTs through httpx: the full client (pool, timeouts; HTTP/1.1 here), and about
+    3 ms of this process's CPU per request on this machine."""
+
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.http = http
+        self.headers = headers
+
+    async def __call__(self, path: str, row: dict[str, str]) -> tuple[int, bytes]:
+        try:
+            response = await self.http.post(path, json=row, headers=self.headers)
+        except httpx.HTTPError as exc:
+            raise TransportError(type(exc).__name__) from exc
+        return response.status_code, response.content
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+class RawPoster:
+    """POSTs over plain HTTP/1.1 keep-alive connections (asyncio streams), one per request
+    in flight, reused when idle: what a load generator needs and no more, so the client's
+    share of the machine's two cores is small (the clients of a real deployment run
+    elsewhere). Answers must carry ``Content-Length`` (uvicorn's do); anything else, or a
+    broken connection, is a transport error and the connection is dropped."""
+
+    def __init__(self, url: str, headers: dict[str, str], timeout: float = 60.0) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.timeout = timeout
+        self._head = "".join(f"{k}: {v}\r\n" for k, v in (
+            {"Host": f"{self.host}:{self.port}", "Content-Type": "application/json",
+             "Accept": "application/json"} | headers).items())
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self._idle:
+            reader, writer = self._idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()  # the server closed it while idle
+        return await asyncio.open_connection(self.host, self.port)
+
+    async def __call__(self, path: str, row: dict[str, str]) -> tuple[int, bytes]:
+        body = json.dumps(row, separators=(",", ":")).encode()
+        request = (f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n\r\n"
+                   .encode() + body)
+        writer = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await self._connection()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                headers = {}
+                for line in head.decode("latin-1").split("\r\n")[1:]:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                if "content-length" not in headers:
+                    raise ValueError("an answer without Content-Length")
+                content = await reader.readexactly(int(headers["content-length"]))
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError) as exc:
+            if writer is not None:
+                writer.close()
+            raise TransportError(type(exc).__name__) from exc
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            self._idle.append((reader, writer))
+        return status, content
+
+    async def aclose(self) -> None:
+        while self._idle:
+            self._idle.pop()[1].close()
+
+
 class Submitter:
     """Posts applications and keeps what came back."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str, rows: list[dict[str, str]],
-                 meter: CpuMeter | None = None):
-        self.http = http
+    def __init__(self, post: Any, rows: list[dict[str, str]], meter: CpuMeter | None = None):
+        self.post = post
         self.meter = meter or CpuMeter(None, None)
-        self.headers = {"Authorization": f"Bearer {token}"}
         self.rows = iter(rows)
         self.statuses: Counter[int] = Counter()
         self.signals: Counter[str] = Counter()
@@ -291,19 +401,19 @@ class Submitter:
         self.transport_errors = Counter()
 
     async def submit(self, started: float | None = None) -> None:
-        row = next(self.rows)
+        row = next(self.rows, None)
+        if row is None:
+            raise RuntimeError("out of input rows: the estimate in run() is too low")
         started = started if started is not None else time.perf_counter()
         try:
-            response = await self.http.post("/v1/applications", json=row,
-                                            headers=self.headers)
-            status = response.status_code
-        except httpx.HTTPError as exc:
+            status, content = await self.post("/v1/applications", row)
+        except TransportError as exc:
             status = 599  # no answer at all
-            self.transport_errors[type(exc).__name__] += 1
+            self.transport_errors[str(exc)] += 1
         self.latencies.append(time.perf_counter() - started)
         self.statuses[status] += 1
         if status == 201:
-            body = response.json()
+            body = json.loads(content)
             self.tiers[str(body.get("tier"))] += 1
             for score in (body.get("signals") or {}).get("scores", []):
                 if score.get("available"):
@@ -363,6 +473,51 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
     return figures(name, sub.latencies, time.perf_counter() - started, sub.statuses, **extra)
 
 
+async def think_loop(sub: Submitter, clients: int, think_ms: float, duration: float,
+                     seed: int) -> dict[str, Any]:
+    """``clients`` clients, each pausing an exponential think time of mean ``think_ms``
+    (its own seeded generator) between an answer and its next submission, for
+    ``duration`` seconds: how underwriters and dealer tablets submit. The first pause
+    is drawn too, so the clients do not start in step. Latency is from sending."""
+    sub.reset()
+    mean = think_ms / 1000
+    in_flight = in_flight_max = 0
+    pauses: list[float] = []
+    cpu = sub.meter.read()
+    started = time.perf_counter()
+    end = started + duration
+
+    async def client(n: int) -> None:
+        nonlocal in_flight, in_flight_max
+        rng = random.Random(f"{seed}:{think_ms}:{n}")
+        while True:
+            pause = rng.expovariate(1 / mean) if mean > 0 else 0.0
+            if time.perf_counter() + pause >= end:
+                return
+            pauses.append(pause)
+            await asyncio.sleep(pause)
+            in_flight += 1
+            in_flight_max = max(in_flight_max, in_flight)
+            try:
+                await sub.submit()
+            finally:
+                in_flight -= 1
+
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    extra = (sub.extra() | {"clients": clients, "think_mean_ms": think_ms,
+                            "think_drawn_mean_ms": round(1000 * statistics.fmean(pauses), 1)
+                            if pauses else None, "max_in_flight": in_flight_max}
+             | sub.meter.per_request(cpu, len(sub.latencies)))
+    return figures(f"submit_think_{think_ms:g}ms_x{clients}", sub.latencies,
+                   time.perf_counter() - started, sub.statuses, **extra)
+
+
+def think_rows(clients: int, think_ms: float, duration: float) -> int:
+    """An upper bound of the submissions of a think-time phase (answers taking no time)."""
+    rate = min(clients / max(think_ms / 1000, 0.005), 400.0)
+    return int(1.2 * rate * duration) + 2 * clients
+
+
 def _memory_summary(samples: list[tuple[float, float]]) -> dict[str, Any]:
     """First, last, max, and the least-squares slope over the second half (MiB/min)."""
     values = [m for _, m in samples]
@@ -390,20 +545,32 @@ async def run(args: argparse.Namespace, settings: Settings) -> list[dict[str, An
     work.mkdir(parents=True, exist_ok=True)
     soak = args.soak or 0
     rate_bound = args.rate if args.rate > 0 else MAX_AUTO_RATE
-    needed = (args.warmup + args.requests + int(rate_bound * args.duration)
+    needed = (args.warmup + args.requests
+              + (int(rate_bound * args.duration) if args.open_loop else 0)
+              + sum(think_rows(args.clients, think, args.duration) for think in args.think)
               + int(rate_bound * soak) + 50)
     rows = fresh_rows(settings, needed, args.seed, work)
     print(json.dumps({"phase": "input", "rows": len(rows), "needed": needed}), flush=True)
     results = await bolt_reference(settings, args.clients, args.bolt_rounds)
-    server, url, secret = start_server(args.workers, work / "server.log")
+    server, url, secret = start_server(args.workers, work / "server.log", args.loop,
+                                       args.http)
     try:
         token = issue_token(User(username="bench.underwriter", role=Role.UNDERWRITER),
                             secret, 600)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200,
-                              keepalive_expiry=10)
-        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-            sub = Submitter(http, token, rows,
-                            CpuMeter(server, neo4j_server.status(settings).pid))
+        headers = {"Authorization": f"Bearer {token}"}
+        post: HttpxPoster | RawPoster
+        if args.client == "httpx":
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=200,
+                                  keepalive_expiry=10)
+            post = HttpxPoster(httpx.AsyncClient(base_url=url, timeout=60, limits=limits),
+                               headers)
+        else:
+            post = RawPoster(url, headers, timeout=60)
+        results.append({"phase": "client", "http_client": args.client,
+                        "uvicorn": _uvicorn_stack(args.loop, args.http)})
+        print(json.dumps(results[-1]), flush=True)
+        try:
+            sub = Submitter(post, rows, CpuMeter(server, neo4j_server.status(settings).pid))
             await closed_loop(sub, min(args.clients, args.warmup), args.warmup)  # warm-up
             results.append({"phase": "server_rss_after_warmup_mib",
                             "value": round(server_rss_mib(server), 1)})
@@ -413,13 +580,20 @@ async def run(args: argparse.Namespace, settings: Settings) -> list[dict[str, An
                 results.append(closed)
                 if rate <= 0:  # auto: half of what the closed loop sustained
                     rate = min(MAX_AUTO_RATE, round(closed["throughput_per_s"] / 2, 1))
-            if args.duration:
+            if rate <= 0:
+                rate = MAX_AUTO_RATE / 2  # no closed loop to take it from
+            if args.duration and args.open_loop:
                 results.append(await open_loop(sub, rate, args.duration,
                                                f"submit_open_loop_{rate}_per_s"))
+            for think in args.think if args.duration else ():
+                results.append(await think_loop(sub, args.clients, think, args.duration,
+                                                args.seed))
             if soak:
                 results.append(await open_loop(sub, rate, soak, f"soak_{soak}s_{rate}_per_s",
                                                args.sample, server))
-            results += await bolt_reference(settings, args.clients, args.bolt_rounds)
+        finally:
+            await post.aclose()
+        results += await bolt_reference(settings, args.clients, args.bolt_rounds)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -435,11 +609,23 @@ def main() -> None:
                         help="open-loop arrivals/s; 0: half the closed loop's throughput")
     parser.add_argument("--duration", type=float, default=120.0,
                         help="open-loop seconds (0: none)")
+    parser.add_argument("--open-loop", action=argparse.BooleanOptionalAction, default=True,
+                        help="the open-loop phase (--no-open-loop: skip it)")
+    parser.add_argument("--think", type=float, action="append", default=[], metavar="MS",
+                        help="a phase of --clients clients with exponential think time of "
+                             "this mean (ms) between an answer and the next submission, "
+                             "for --duration seconds; repeat for several")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="HTTP client: raw HTTP/1.1 keep-alive streams (light) or httpx")
     parser.add_argument("--soak", type=int, default=0,
                         help="then a soak: open loop for this many seconds, server memory "
                              "sampled")
     parser.add_argument("--sample", type=float, default=10.0, help="soak memory sampling s")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="uvicorn's event loop (auto: uvloop when installed)")
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
+                        help="uvicorn's HTTP parser (auto: httptools when installed)")
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--bolt-rounds", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1107)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from api import security
 from api.main import ROUTERS
 from api.roles import ADMIN_CHECKED_ACTIONS, ROLE_PERMISSIONS, Permission, Role, may_check
-from api.security import add_user
+from api.security import AuthError, User, add_user, issue_token, read_token
 from graph.runner import QueryRunner
 from tests.api.conftest import auth
 
@@ -105,3 +109,24 @@ def test_only_an_admin_checks_policy_model_and_unmasked_export_requests(
     assert may_check(Role.INVESTIGATOR, "watchlist_add")
     assert not may_check(Role.ANALYST, "watchlist_add")
     assert not may_check(Role.UNDERWRITER, "override_decline")
+
+
+def test_a_verified_token_is_refused_once_it_expires() -> None:
+    """read_token keeps tokens it has verified; a kept one still stops working at ``exp``,
+    and a token signed with another secret is not taken from what was kept."""
+    secret = "s" * 40
+    token = issue_token(User(username="u-1", role=Role.UNDERWRITER), secret, 1)
+    first = read_token(token, secret)
+    assert first.username == "u-1" and first.role == Role.UNDERWRITER
+    assert read_token(token, secret) == first  # from what was kept
+    with pytest.raises(AuthError):
+        read_token(token, "t" * 40)
+    expires = int(time.time()) + 1
+    short = jwt.encode({"sub": "u-2", "role": Role.UNDERWRITER.value, "exp": expires},
+                       secret, algorithm=security.ALGORITHM)
+    assert read_token(short, secret).username == "u-2"
+    assert (secret, short) in security._verified
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(AuthError, match="expired"):
+        read_token(short, secret)
+    assert (secret, short) not in security._verified
