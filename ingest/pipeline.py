@@ -189,12 +189,8 @@ class IngestPipeline:
         clock.lap("schema")
         bulk.check(self.runner, files)
         for batch in deferred:
-            counts = report.tables[batch.table.name]
-            outcome = self._write(batch, 0)
-            counts.loaded += outcome.new
-            counts.updated += outcome.updated
-            counts.unchanged += outcome.unchanged
-            report.relationships_created += outcome.relationships
+            self._count(self._write(batch, 0), batch, report.tables[batch.table.name],
+                        quarantine, report)
         bulk.finish()
         files.remove()
         clock.lap("check_and_updates")
@@ -304,7 +300,13 @@ class IngestPipeline:
     def _settle(self, future: Future[load.Outcome], batch: _Batch, counts: TableCounts,
                 quarantine: Quarantine, report: IngestReport, progress: Progress,
                 task: int) -> None:
-        outcome = future.result()
+        self._count(future.result(), batch, counts, quarantine, report)
+        progress.advance(task, len(batch.records))
+
+    @staticmethod
+    def _count(outcome: load.Outcome, batch: _Batch, counts: TableCounts,
+               quarantine: Quarantine, report: IngestReport) -> None:
+        """What a written batch did, into the table's counts and the quarantine."""
         counts.loaded += outcome.new
         counts.updated += outcome.updated
         counts.unchanged += outcome.unchanged
@@ -314,7 +316,6 @@ class IngestPipeline:
             counts.quarantined += 1
             quarantine.add(batch.table.name, batch.table.column_names, line, raw,
                            "application_id: names no loaded application")
-        progress.advance(task, len(batch.records))
 
 
 class _Clock:
