@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
+from graph.privacy import Pseudonymiser
+from graph.runner import QueryRunner
 from graph.schema import Rel
+from ingest.pipeline import ingest_folder
+from synthetic import generate_portfolio
+from tests.conftest import WIPE
 
 
 def planted_graph(n_app: int = 1500, n_dev: int = 300, seed: int = 0) -> HeteroData:
@@ -153,3 +160,14 @@ def own_signal_tables(n: int = 500, seed: int = 0) -> tuple[pd.DataFrame,
         Rel.SUBMITTED_VIA: pd.DataFrame({"app": ids, "node": frame["dealer_id"]}),
     }
     return frame, links
+
+
+def load_generated(runner: QueryRunner, pseudo: Pseudonymiser, folder: Path, *,
+                   applications: int, seed: int) -> QueryRunner:
+    """A generated portfolio, without repayments (the gnn tests need none), loaded into
+    the wiped session database."""
+    generate_portfolio(folder, applications=applications, seed=seed)
+    (folder / "repayments.csv").unlink()
+    runner.write(WIPE)
+    ingest_folder(folder, runner, pseudo, folder / "reports")
+    return runner

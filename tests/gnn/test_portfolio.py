@@ -35,10 +35,8 @@ from gnn.score import (
 from gnn.train import predict
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
-from ingest.pipeline import ingest_folder
-from synthetic import generate_portfolio
+from tests.gnn.graphs import load_generated
 
-WIPE = Query("test.gnn.wipe", "MATCH (n) DETACH DELETE n")
 COUNT_APPLICANT = Query("test.gnn.count_applicant",
                         "MATCH (:Application)-[r:APPLICANT]->(:Person) RETURN count(r) AS c")
 SCORED = Query("test.gnn.scored",
@@ -52,12 +50,8 @@ CONFIG = GnnConfig(model=ModelConfig(hidden=32),
 @pytest.fixture(scope="module")
 def portfolio(_session_runner: QueryRunner, pseudo: Pseudonymiser,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueryRunner]:
-    folder = tmp_path_factory.mktemp("gnn-portfolio")
-    generate_portfolio(folder, applications=3000, seed=11)
-    (folder / "repayments.csv").unlink()
-    _session_runner.write(WIPE)
-    ingest_folder(folder, _session_runner, pseudo, folder / "reports")
-    yield _session_runner
+    yield load_generated(_session_runner, pseudo, tmp_path_factory.mktemp("gnn-portfolio"),
+                         applications=3000, seed=11)
 
 
 @pytest.fixture(scope="module")

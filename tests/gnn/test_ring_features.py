@@ -26,13 +26,11 @@ from gnn.score import flat_neighbourhood, one_application, read_neighbourhood, s
 from gnn.train import make_model
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
-from ingest.pipeline import ingest_folder
 from rings.config import RingConfig
 from rings.detect import run_detection
 from rings.incremental import score_application as ring_score
-from synthetic import generate_portfolio
+from tests.gnn.graphs import load_generated
 
-WIPE = Query("test.gnn.rings.wipe", "MATCH (n) DETACH DELETE n")
 MEMBER = Query("test.gnn.rings.member",
                "MATCH (a:Application)-[:MEMBER_OF]->(g:Ring) WHERE g.size >= 3 "
                "RETURN a.application_id AS id ORDER BY g.score DESC, id LIMIT 1")
@@ -58,12 +56,8 @@ CONFIG = GnnConfig(model=ModelConfig(hidden=16),
 @pytest.fixture(scope="module")
 def portfolio(_session_runner: QueryRunner, pseudo: Pseudonymiser,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueryRunner]:
-    folder = tmp_path_factory.mktemp("gnn-rings")
-    generate_portfolio(folder, applications=2000, seed=5)
-    (folder / "repayments.csv").unlink()
-    runner = _session_runner
-    runner.write(WIPE)
-    ingest_folder(folder, runner, pseudo, folder / "reports")
+    runner = load_generated(_session_runner, pseudo, tmp_path_factory.mktemp("gnn-rings"),
+                            applications=2000, seed=5)
     run_detection(runner, RingConfig())
     member = runner.read(MEMBER)[0]["id"]
     runner.write(COPY_APP, member=member, new=NEW_APP)
