@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from graph.runner import Query, QueryRunner
 from graph.schema import NODE_KEYS, Label
 
@@ -41,11 +43,19 @@ INDEXES: tuple[Query, ...] = (
 AWAIT_INDEXES = Query("schema.await", "CALL db.awaitIndexes(300)")
 
 
-def ensure_schema(runner: QueryRunner) -> int:
+def ensure_schema(runner: QueryRunner, parallel: int = 1) -> int:
     """Create every constraint and index that does not exist yet; returns how many were
-    declared (existing ones are left as they are)."""
+    declared (existing ones are left as they are).
+
+    With ``parallel`` > 1 the statements run from that many sessions at once. On a store
+    full of data (after a bulk load) each constraint's statement waits while its index is
+    filled from the label's nodes, and those fillings then overlap."""
     statements = [_constraint(label, key) for label, key in NODE_KEYS.items()] + list(INDEXES)
-    for statement in statements:
-        runner.write(statement)
+    if parallel > 1:
+        with ThreadPoolExecutor(parallel, thread_name_prefix="schema") as pool:
+            list(pool.map(runner.write, statements))
+    else:
+        for statement in statements:
+            runner.write(statement)
     runner.write(AWAIT_INDEXES)
     return len(statements)

@@ -23,9 +23,13 @@ what it left is only this load's own data, which the importer replaces.
 from __future__ import annotations
 
 import csv
+import functools
+import io
+import json
+import os
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -78,9 +82,11 @@ def _cell(name: str, value: Any) -> str:
         return ""  # the importer runs with --ignore-empty-strings: no property
     declared = PROPERTY_TYPES.get(name)
     expected = declared[1] if declared else str
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+    if type(value) is not expected and (not isinstance(value, expected) or expected is int):
         raise BulkLoadError(f"property {name} holds a {type(value).__name__}, declared "
                             f"{expected.__name__} (ingest.bulk.PROPERTY_TYPES)")
+    if expected is str:
+        return value  # type: ignore[no-any-return]
     if expected is bool:
         return "true" if value else "false"
     if expected is float:
@@ -90,166 +96,310 @@ def _cell(name: str, value: Any) -> str:
     return str(value)
 
 
-def node_cells(key: str, props: Mapping[str, Any]) -> tuple[tuple[str, ...], list[str]]:
-    """A node as the importer's columns (its key first, implied) and cells."""
-    return tuple(props), [key, *(_cell(name, value) for name, value in props.items())]
+def _formatter(name: str) -> Callable[[Any], str]:
+    """``_cell`` for one property, with a short path for the common case, a string."""
+    if name in PROPERTY_TYPES:
+        return functools.partial(_cell, name)
+
+    def text(value: Any) -> str:
+        return value if type(value) is str else _cell(name, value)
+    return text
+
+
+def csv_line(cells: list[str]) -> str:
+    """One CSV line as ``csv.writer`` writes it (quotes only where needed), built by a
+    join: nearly every row needs no quoting, and the writer costs several times more."""
+    line = ",".join(cells)
+    if line and line.count(",") == len(cells) - 1 and '"' not in line and "\n" not in line \
+            and "\r" not in line:
+        return line + "\n"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class StageTarget:
+    """Where a bulk load's validation writes the importer's files, and the run it is."""
+
+    run_id: str
+    folder: Path
 
 
 @dataclass
 class StagedRow:
-    """A validated row as the importer's cells, formatted in the validation worker, so
-    that the parent, which reads the input and writes every file, only writes lines.
-    ``props`` keeps what the parent decides on (the dealer and agent)."""
+    """A validated dealer or application row whose importer rows the validating process
+    has written (``written``), or, for a key already seen in this run, has not: the parent
+    loads that one through the transactional path after the import. ``props`` keeps what
+    the parent decides on (the dealer and agent)."""
 
     key: str
     warnings: list[str]
     props: dict[str, Any]
-    # Labels and types as their plain string values, the cheapest to send.
-    nodes: list[tuple[str, tuple[str, ...], list[str]]]
-    rels: list[tuple[str, str, str]]
+    written: bool
 
 
-def stage_record(table_name: str, record: Record, run_id: str) -> StagedRow:
-    """A dealer or application record as importer rows: its own node, and for an
+def stage_record(parts: PartFiles, table_name: str, record: Record, run_id: str) -> None:
+    """Write a dealer or application record's importer rows: its own node, and for an
     application its identifier nodes and every relationship it starts."""
     if table_name == "dealers":
-        node = node_cells(record.key, {**record.props, "fingerprint": record.fingerprint})
-        return StagedRow(record.key, record.warnings, {}, [(Label.DEALER.value, *node)], [])
-    nodes = [(Label.APPLICATION.value, *node_cells(record.key, {
+        parts.node(Label.DEALER.value, record.key,
+                   {**record.props, "fingerprint": record.fingerprint})
+        return
+    application = Label.APPLICATION.value
+    parts.node(application, record.key, {
         **record.props, "fingerprint": record.fingerprint, "ingest_run": run_id,
-        "status": "submitted"}))]
-    rels: list[tuple[str, str, str]] = []
+        "status": "submitted"})
     for label, key, props, rel in application_links(record):
         if label not in (Label.DEALER, Label.SALES_AGENT):  # written once, by the parent
-            nodes.append((label.value, *node_cells(key, props)))
-        rels.append((rel.value, label.value, key))
+            parts.node(label.value, key, props)
+        parts.relationship(rel.value, (application, record.key), (label.value, key))
+
+
+def staged_row(record: Record, written: bool) -> StagedRow:
     return StagedRow(record.key, record.warnings,
-                     {"dealer_id": record.props["dealer_id"],
-                      "sales_agent_id": record.props.get("sales_agent_id")}, nodes, rels)
+                     {"dealer_id": record.props.get("dealer_id"),
+                      "sales_agent_id": record.props.get("sales_agent_id")}, written)
 
 
-#: Keys per label remembered to skip repeated identifier rows (about 100 bytes each).
-RECENT_KEYS = 200_000
+#: Keys per label a process remembers to skip repeated identifier rows (about 100 bytes
+#: each): a shared identifier (a dealer's tablet, a NAT IP, a switchboard) comes with
+#: every application that names it.
+RECENT_KEYS = 50_000
 
 
-class _NodeFile:
-    """One label's node rows. Its columns are fixed by the first row (every record of a
-    label has the same properties); the header is written last, to its own file, which
-    the importer reads before the data."""
+class _NodePart:
+    """One label's node rows from one process. Its columns are fixed by the first row
+    (every record of a label has the same properties)."""
 
-    def __init__(self, folder: Path, label: Label) -> None:
+    def __init__(self, path: Path, label: str, columns: tuple[str, ...]) -> None:
+        self.path = path
         self.label = label
-        self.key = NODE_KEYS[label]
-        self.data = folder / f"nodes-{label.value}.csv"
-        self.header = folder / f"nodes-{label.value}.header.csv"
-        self._handle: IO[str] = self.data.open("w", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._handle)
-        self.columns: tuple[str, ...] | None = None
+        self.columns = columns
+        self.format = [_formatter(name) for name in columns]
+        self.handle: IO[str] = path.open("w", encoding="utf-8")
         self.recent: set[str] = set()
         self.rows = 0
 
-    def write(self, columns: tuple[str, ...], cells: list[str]) -> None:
-        if self.columns is None:
-            self.columns = columns
-        elif columns != self.columns:
-            raise BulkLoadError(f"{self.label.value} rows differ in their properties: "
+    def write(self, key: str, props: Mapping[str, Any]) -> None:
+        # Keys written lately are not written again, which spares the importer most
+        # duplicates; the set is bounded (cleared when full), and the importer skips the
+        # duplicates that remain.
+        if key in self.recent:
+            return
+        if len(self.recent) >= RECENT_KEYS:
+            self.recent.clear()
+        columns = tuple(props)
+        if columns != self.columns:
+            raise BulkLoadError(f"{self.label} rows differ in their properties: "
                                 f"{sorted(set(columns) ^ set(self.columns))}")
-        self._writer.writerow(cells)
+        cells = [key]
+        cells += [cell(value) for cell, value in zip(self.format, props.values(), strict=True)]
+        self.recent.add(key)
+        self.handle.write(csv_line(cells))
         self.rows += 1
 
-    def close(self) -> server.ImportInput:
-        self._handle.close()
-        header = [f"{self.key}:ID({self.label.value})"] + [
-            f"{name}:{PROPERTY_TYPES[name][0]}" if name in PROPERTY_TYPES else name
-            for name in self.columns or ()]
-        with self.header.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerow(header)
-        return server.ImportInput(self.label.value, (self.header, self.data))
 
-
-class _RelationshipFile:
-    def __init__(self, folder: Path, rel: Rel, start: Label, end: Label) -> None:
-        self.rel = rel
-        self.header = folder / f"rels-{rel.value}.header.csv"
-        self.data = folder / f"rels-{rel.value}.csv"
-        self.header.write_text(f":START_ID({start.value}),:END_ID({end.value})\n",
-                               encoding="utf-8")
-        self._handle: IO[str] = self.data.open("w", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._handle)
-        self.ends = (start, end)
+class _RelationshipPart:
+    def __init__(self, path: Path, ends: tuple[str, str]) -> None:
+        self.path = path
+        self.ends = ends
+        self.handle: IO[str] = path.open("w", encoding="utf-8")
         self.rows = 0
 
     def write(self, start: str, end: str) -> None:
-        self._writer.writerow((start, end))
+        self.handle.write(csv_line([start, end]))
         self.rows += 1
 
-    def close(self) -> server.ImportInput:
-        self._handle.close()
-        return server.ImportInput(self.rel.value, (self.header, self.data))
+
+class PartFiles:
+    """One process's share of the importer's input: per label and per relationship type
+    its own data file (``nodes-Phone.w123.csv``), and a manifest of their columns and row
+    counts, rewritten at each ``flush``. Validation worker processes write these
+    themselves, so that the rows never travel back to the parent; the parent adds its own
+    part (``StoreFiles``) and puts them together for the importer."""
+
+    def __init__(self, folder: Path, part: str) -> None:
+        self.folder = folder
+        self.part = part
+        self._nodes: dict[str, _NodePart] = {}
+        self._rels: dict[str, _RelationshipPart] = {}
+
+    def node(self, label: str, key: str, props: Mapping[str, Any]) -> None:
+        file = self._nodes.get(label)
+        if file is None:
+            path = self.folder / f"nodes-{label}.{self.part}.csv"
+            file = self._nodes[label] = _NodePart(path, label, tuple(props))
+        file.write(key, props)
+
+    def relationship(self, rel: str, start: tuple[str, str], end: tuple[str, str]) -> None:
+        file = self._rels.get(rel)
+        if file is None:
+            path = self.folder / f"rels-{rel}.{self.part}.csv"
+            file = self._rels[rel] = _RelationshipPart(path, (start[0], end[0]))
+        elif file.ends != (start[0], end[0]):
+            raise BulkLoadError(f"{rel} joins {file.ends} and {(start[0], end[0])}")
+        file.write(start[1], end[1])
+
+    def columns(self, label: str) -> tuple[str, ...] | None:
+        file = self._nodes.get(label)
+        return file.columns if file else None
+
+    def flush(self) -> None:
+        """Everything written so far on disk, and the manifest that describes it."""
+        for file in [*self._nodes.values(), *self._rels.values()]:
+            file.handle.flush()
+        manifest = {
+            "nodes": {label: {"path": f.path.name, "columns": f.columns, "rows": f.rows}
+                      for label, f in self._nodes.items()},
+            "relationships": {rel: {"path": f.path.name, "ends": f.ends, "rows": f.rows}
+                              for rel, f in self._rels.items()},
+        }
+        path = self.folder / f"manifest-{self.part}.json"
+        path.with_suffix(".tmp").write_text(json.dumps(manifest), encoding="utf-8")
+        path.with_suffix(".tmp").replace(path)
+
+    def close(self) -> None:
+        self.flush()
+        for file in [*self._nodes.values(), *self._rels.values()]:
+            file.handle.close()
+
+
+_parts: dict[Path, PartFiles] = {}
+
+
+def process_parts(folder: Path) -> PartFiles:
+    """This process's part of a load's files (a worker process serves one load)."""
+    parts = _parts.get(folder)
+    if parts is None:
+        parts = _parts[folder] = PartFiles(folder, f"w{os.getpid()}")
+    return parts
+
+
+def release_parts(folder: Path) -> None:
+    """Close this process's part of a load's files, if it wrote one (a load validated in
+    this process rather than in workers)."""
+    parts = _parts.pop(folder, None)
+    if parts is not None:
+        parts.close()
+
+
+@dataclass
+class _Group:
+    """One label's or type's data files from every part, with what they hold."""
+
+    columns: tuple[str, ...] | tuple[str, str]
+    files: list[Path] = field(default_factory=list)
+    rows: int = 0
+    parent_rows: int = 0
 
 
 class StoreFiles:
-    """The importer's input for one load, in a private folder: one node file per label
-    (with a header file) and one relationship file per type."""
+    """The importer's input for one load, in a private folder: the parts written by the
+    validating processes, this process's own part (placeholder dealers, agents and where
+    they work), and once closed one header file per label and per relationship type."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, mode=0o700)
-        self._nodes: dict[Label, _NodeFile] = {}
-        self._rels: dict[Rel, _RelationshipFile] = {}
+        self._own = PartFiles(folder, "parent")
+        self._nodes: dict[str, _Group] | None = None
+        self._rels: dict[str, _Group] | None = None
+        self._inputs: tuple[list[server.ImportInput], list[server.ImportInput]] | None = None
 
     def node(self, label: Label, key: str, props: Mapping[str, Any]) -> None:
-        """A node the parent adds (a placeholder dealer, an agent): fitted to the columns
-        of its label's file, which may have more (a dealer from the dealers table)."""
-        file = self._nodes.get(label)
-        if file is not None and file.columns is not None:
-            extra = sorted(set(props) - set(file.columns))
+        """A node this process adds (a placeholder dealer, an agent): fitted to the
+        columns its label's other rows have, which may be more (a dealer from the dealers
+        table)."""
+        columns = self._own.columns(label.value) or self._worker_columns(label.value)
+        if columns is not None:
+            extra = sorted(set(props) - set(columns))
             if extra:
                 raise BulkLoadError(f"{label.value} rows differ in their properties: {extra}")
-            props = {name: props.get(name) for name in file.columns}
-        self.node_row(label, *node_cells(key, props))
+            props = {name: props.get(name) for name in columns}
+        self._own.node(label.value, key, props)
 
-    def node_row(self, label: Label | str, columns: tuple[str, ...], cells: list[str]) -> None:
-        file = self._nodes.get(label)  # type: ignore[call-overload]
-        if file is None:
-            file = self._nodes[Label(label)] = _NodeFile(self.folder, Label(label))
-        # A shared identifier (a dealer's tablet, a NAT IP, a switchboard) comes with every
-        # application that names it. Keys written lately are not written again, which
-        # spares the importer most duplicates; the set is bounded (cleared when full), and
-        # the importer skips the duplicates that remain.
-        if cells[0] in file.recent:
-            return
-        if len(file.recent) >= RECENT_KEYS:
-            file.recent.clear()
-        file.recent.add(cells[0])
-        file.write(columns, cells)
+    def relationship(self, rel: Rel, start: tuple[Label, str], end: tuple[Label, str]) -> None:
+        self._own.relationship(rel.value, (start[0].value, start[1]), (end[0].value, end[1]))
 
-    def relationship(self, rel: Rel | str, start: tuple[Label | str, str],
-                     end: tuple[Label | str, str]) -> None:
-        file = self._rels.get(rel)  # type: ignore[call-overload]
-        if file is None:
-            file = self._rels[Rel(rel)] = _RelationshipFile(
-                self.folder, Rel(rel), Label(start[0]), Label(end[0]))
-        elif file.ends != (start[0], end[0]):
-            raise BulkLoadError(f"{rel.value} joins {file.ends} and {(start[0], end[0])}")
-        file.write(start[1], end[1])
+    def _worker_columns(self, label: str) -> tuple[str, ...] | None:
+        for name, manifest in self._manifests():
+            if name != "parent" and label in manifest["nodes"]:
+                return tuple(manifest["nodes"][label]["columns"])
+        return None
+
+    def _manifests(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each part's name and manifest."""
+        return [(path.stem.removeprefix("manifest-"), json.loads(path.read_text("utf-8")))
+                for path in sorted(self.folder.glob("manifest-*.json"))]
+
+    def close(self) -> tuple[list[server.ImportInput], list[server.ImportInput]]:
+        """Put the parts together: a header per label and type, checked to agree. Once:
+        later calls return the same files."""
+        if self._inputs is not None:
+            return self._inputs
+        self._own.close()
+        self._nodes, self._rels = {}, {}
+        for name, manifest in self._manifests():
+            for label, part in manifest["nodes"].items():
+                self._join(self._nodes, label, tuple(part["columns"]), part)
+            for rel, part in manifest["relationships"].items():
+                group = self._join(self._rels, rel, tuple(part["ends"]), part)
+                if name == "parent":
+                    group.parent_rows += part["rows"]
+        nodes = [server.ImportInput(label, (self._node_header(label, group), *group.files))
+                 for label, group in self._nodes.items()]
+        rels = [server.ImportInput(rel, (self._rel_header(rel, group), *group.files))
+                for rel, group in self._rels.items()]
+        self._inputs = (nodes, rels)
+        return self._inputs
+
+    def _join(self, groups: dict[str, _Group], name: str, columns: tuple[str, ...],
+              part: dict[str, Any]) -> _Group:
+        group = groups.setdefault(name, _Group(columns))
+        if group.columns != columns:
+            raise BulkLoadError(f"{name} rows differ in their properties or ends: "
+                                f"{sorted(set(columns) ^ set(group.columns))}")
+        group.files.append(self.folder / part["path"])
+        group.rows += part["rows"]
+        return group
+
+    def _node_header(self, label: str, group: _Group) -> Path:
+        header = [f"{NODE_KEYS[Label(label)]}:ID({label})"] + [
+            f"{name}:{PROPERTY_TYPES[name][0]}" if name in PROPERTY_TYPES else name
+            for name in group.columns]
+        path = self.folder / f"nodes-{label}.header.csv"
+        path.write_text(csv_line(header), encoding="utf-8")
+        return path
+
+    def _rel_header(self, rel: str, group: _Group) -> Path:
+        start, end = group.columns
+        path = self.folder / f"rels-{rel}.header.csv"
+        path.write_text(f":START_ID({start}),:END_ID({end})\n", encoding="utf-8")
+        return path
+
+    def _closed(self) -> tuple[dict[str, _Group], dict[str, _Group]]:
+        if self._nodes is None or self._rels is None:
+            raise RuntimeError("StoreFiles counts rows once closed")
+        return self._nodes, self._rels
 
     def rows(self, label: Label) -> int:
-        file = self._nodes.get(label)
-        return file.rows if file else 0
+        group = self._closed()[0].get(label.value)
+        return group.rows if group else 0
 
     @property
     def node_rows(self) -> int:
-        return sum(file.rows for file in self._nodes.values())
+        return sum(group.rows for group in self._closed()[0].values())
 
     @property
     def relationships(self) -> int:
-        return sum(file.rows for file in self._rels.values())
+        return sum(group.rows for group in self._closed()[1].values())
 
-    def close(self) -> tuple[list[server.ImportInput], list[server.ImportInput]]:
-        return ([file.close() for file in self._nodes.values()],
-                [file.close() for file in self._rels.values()])
+    @property
+    def application_relationships(self) -> int:
+        """The relationships the staged rows start (not those this process added)."""
+        return sum(group.rows - group.parent_rows for group in self._closed()[1].values())
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -261,6 +411,7 @@ class BulkTarget:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.marker = server.store_dir(settings) / "bulk-load.pending"
+        self.log: Path | None = None
 
     def prepare(self, runner: QueryRunner) -> None:
         """Refuse unless the database is empty or holds a bulk load that stopped half way;
@@ -282,12 +433,15 @@ class BulkTarget:
         runner.close()
         server.stop(self.settings)
 
-    def load(self, files: StoreFiles) -> str:
+    def load(self, files: StoreFiles, log: Path) -> str:
+        """Run the importer on the files; its output goes to ``log`` (kept with the run's
+        report: the importer's own account of each stage, without any row's data)."""
         nodes, relationships = files.close()
+        self.log = log
         if not nodes:  # every row quarantined: the store stays as it is, empty
             return "nothing to import"
-        return server.import_store(self.settings, nodes, relationships,
-                                   files.folder / "import.log", duplicates=files.node_rows)
+        return server.import_store(self.settings, nodes, relationships, log,
+                                   duplicates=files.node_rows)
 
     def start(self, runner: QueryRunner) -> None:
         server.start(self.settings)
@@ -301,7 +455,7 @@ class BulkTarget:
             raise BulkLoadError(
                 f"the importer stored {found['applications']:,} applications and "
                 f"{found['relationships']:,} relationships; {expected[0]:,} and "
-                f"{expected[1]:,} were written (see {files.folder / 'import.log'})")
+                f"{expected[1]:,} were written (see {self.log})")
 
     def finish(self) -> None:
         self.marker.unlink(missing_ok=True)

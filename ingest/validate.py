@@ -6,8 +6,9 @@ take turns on one core; in a worker process validation gets a core of its own.
 
 The parent reads the rows and sends them a chunk at a time; results come back in the
 order the chunks were sent, a bounded number of chunks ahead, so memory stays flat. A
-row's result is its ``Record`` (for a bulk load, its importer rows: ``StagedRow``), or the
-reason it goes to quarantine (a ``str``).
+row's result is its ``Record``, or the reason it goes to quarantine (a ``str``). For a bulk
+load, the worker writes a valid row's importer rows to its own files (``ingest.bulk``) and
+returns only what the parent decides on (a ``StagedRow``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TypeAlias
 
 from graph.privacy import Pseudonymiser
 from ingest import records
-from ingest.bulk import StagedRow, stage_record
+from ingest.bulk import StagedRow, StageTarget, process_parts, stage_record, staged_row
 from ingest.contract import APPLICATIONS, DEALERS, LABEL_TABLE, REPAYMENTS, TABLES_BY_NAME, Table
 from ingest.errors import IngestError, RowError
 from ingest.readers import RawRow
@@ -38,19 +39,30 @@ class ValidationWorkerError(IngestError):
 
 
 def check_chunk(table: Table, chunk: Chunk, pseudo: Pseudonymiser, today: date,
-                stage_run: str | None = None) -> Checked:
-    """Validate rows: each one's record, or the reason it is rejected. With ``stage_run``
-    (a bulk load's run id), records come as the offline importer's rows instead."""
+                stage: StageTarget | None = None, skip: frozenset[int] = frozenset(),
+                ) -> Checked:
+    """Validate rows: each one's record, or the reason it is rejected. With ``stage`` (a
+    bulk load), valid rows are written as the offline importer's rows, except those on the
+    lines in ``skip`` (a key seen before in the run), and come back as ``StagedRow``."""
     validate = validator(table, pseudo, today)
     checked: Checked = []
-    for _, raw in chunk:
+    parts = process_parts(stage.folder) if stage is not None else None
+    for line, raw in chunk:
         try:
             record = validate(raw)
         except RowError as exc:
             checked.append(str(exc))
             continue
-        checked.append(record if stage_run is None else
-                       stage_record(table.name, record, stage_run))
+        if parts is None:
+            checked.append(record)
+            continue
+        assert stage is not None
+        written = line not in skip
+        if written:
+            stage_record(parts, table.name, record, stage.run_id)
+        checked.append(staged_row(record, written))
+    if parts is not None:
+        parts.flush()  # the parent reads the files once every chunk's result is in
     return checked
 
 
@@ -79,9 +91,10 @@ def _start_worker(pseudo: Pseudonymiser, today: date) -> None:
     gc.disable()
 
 
-def _check_in_worker(table_name: str, chunk: Chunk, stage_run: str | None) -> Checked:
+def _check_in_worker(table_name: str, chunk: Chunk, stage: StageTarget | None,
+                     skip: frozenset[int]) -> Checked:
     assert _worker is not None, "worker started without _start_worker"
-    return check_chunk(TABLES_BY_NAME[table_name], chunk, *_worker, stage_run)
+    return check_chunk(TABLES_BY_NAME[table_name], chunk, *_worker, stage, skip)
 
 
 # ------------------------------------------------------------- parent side
@@ -114,28 +127,33 @@ class RowChecker:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def check(self, table: Table, chunks: Iterable[Chunk],
-              stage_run: str | None = None) -> Iterator[tuple[Chunk, Checked]]:
-        """Each chunk with its results, in the order given (see ``check_chunk``)."""
+    def check(self, table: Table, chunks: Iterable[Chunk], stage: StageTarget | None = None,
+              skip: Callable[[Chunk], frozenset[int]] = lambda _: frozenset(),
+              ) -> Iterator[tuple[Chunk, Checked]]:
+        """Each chunk with its results, in the order given (see ``check_chunk``); ``skip``
+        gives a chunk's lines not to stage. It runs here, in order, before the chunk is
+        sent."""
         if self._pool is None:
             for chunk in chunks:
-                yield chunk, check_chunk(table, chunk, self.pseudo, self.today, stage_run)
+                yield chunk, check_chunk(table, chunk, self.pseudo, self.today, stage,
+                                         skip(chunk))
             return
         # Two chunks per worker in flight: each always has the next one queued, and no
         # more than that is held.
         ahead = 2 * self.workers
         pending: deque[tuple[Chunk, Future[Checked]]] = deque()
         for chunk in chunks:
-            pending.append((chunk, self._submit(table, chunk, stage_run)))
+            pending.append((chunk, self._submit(table, chunk, stage, skip(chunk))))
             if len(pending) >= ahead:
                 yield self._result(table, *pending.popleft())
         while pending:
             yield self._result(table, *pending.popleft())
 
-    def _submit(self, table: Table, chunk: Chunk, stage_run: str | None) -> Future[Checked]:
+    def _submit(self, table: Table, chunk: Chunk, stage: StageTarget | None,
+                skip: frozenset[int]) -> Future[Checked]:
         assert self._pool is not None
         try:
-            return self._pool.submit(_check_in_worker, table.name, chunk, stage_run)
+            return self._pool.submit(_check_in_worker, table.name, chunk, stage, skip)
         except BrokenProcessPool as exc:
             raise self._failed(table, chunk, exc) from exc
 

@@ -296,6 +296,9 @@ def import_store(settings: Settings, nodes: list[ImportInput], relationships: li
         done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                               stdin=subprocess.DEVNULL, check=False)
     output = log_path.read_text(errors="replace")
+    bad = Path(f"{log_path}.bad")
+    if bad.exists() and not bad.stat().st_size:  # nothing rejected was logged
+        bad.unlink()
     if done.returncode != 0 or "IMPORT DONE" not in output:
         raise ServerError(f"the Neo4j importer failed (exit {done.returncode}); "
                           f"{log_path} ends with:\n{output[-3000:]}")

@@ -8,18 +8,22 @@ own (the session's port + 40), with the session's keys so both graphs can be com
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fraudgraph.settings import REPO_ROOT, Settings
 from graph import server
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
 from graph.schema import Label
-from ingest.bulk import BulkLoadError, BulkRefused, BulkTarget, StoreFiles
+from ingest.bulk import BulkLoadError, BulkRefused, BulkTarget, PartFiles, StoreFiles, csv_line
 from ingest.contract import APPLICATIONS, DEALERS
 from ingest.pipeline import IngestPipeline, ingest_folder
 from tests.conftest import WIPE
@@ -76,7 +80,10 @@ def test_bulk_load_builds_the_same_graph_as_the_transactional_path(
             [dealer_row("D1"), dealer_row("D1")])
 
     merged = ingest_folder(sample_export, runner, pseudo, tmp_path / "m", today=TODAY)
-    bulk = _bulk(sample_export, bulk_runner, bulk_settings, pseudo, tmp_path / "b", workers=1)
+    # Two workers and small chunks: each worker writes its own part of the files, and the
+    # repeated id is seen in another chunk than its first row.
+    bulk = _bulk(sample_export, bulk_runner, bulk_settings, pseudo, tmp_path / "b", workers=2,
+                 batch_size=7)
 
     assert graph_state(bulk_runner) == graph_state(runner)
     assert _counts(bulk) == _counts(merged)
@@ -93,6 +100,8 @@ def test_bulk_load_builds_the_same_graph_as_the_transactional_path(
     assert bulk.bulk_import is not None and "IMPORT DONE" in bulk.bulk_import
     assert set(bulk.steps) >= {"validate_and_write_files", "import", "start", "schema"}
     assert not (Path(bulk.report_path).parent / "bulk").exists()  # staging files removed
+    import_log = (Path(bulk.report_path).parent / "import.log").read_text(encoding="utf-8")
+    assert len(set(re.findall(r"nodes-Application\.w\d+\.csv", import_log))) == 2
     assert not BulkTarget(bulk_settings).marker.exists()
     # The quarantine holds the same rows, with the same reasons.
     for table, path in merged.quarantine_files.items():
@@ -186,3 +195,42 @@ def test_importer_files_have_typed_headers_and_one_shape_per_label(tmp_path: Pat
         'A1,2026-03-01T10:00:00+00:00,36,90000.0,true,2026-04-01,"x,""y""",',
         "A2,,12,,false,,z,"]
     assert (tmp_path / "staging").stat().st_mode & 0o777 == 0o700
+
+
+def test_parts_written_by_several_processes_become_one_input_per_label(tmp_path: Path) -> None:
+    files = StoreFiles(tmp_path / "staging")
+    for part, keys in (("w1", ["p1", "p2"]), ("w2", ["p2", "p3"])):
+        parts = PartFiles(files.folder, part)
+        for key in keys:
+            parts.node("Phone", key, {"masked": f"m-{key}", "is_mobile": True})
+            parts.relationship("APPLICANT_PHONE", ("Application", f"A-{key}"), ("Phone", key))
+        parts.close()
+    files.node(Label.DEALER, "D1", {"placeholder": True, "name": "D1"})
+    nodes, rels = files.close()
+    phone = next(group for group in nodes if group.name == "Phone")
+    header, *data = phone.files
+    assert header.read_text(encoding="utf-8") == "key:ID(Phone),masked,is_mobile:boolean\n"
+    assert [path.name for path in data] == ["nodes-Phone.w1.csv", "nodes-Phone.w2.csv"]
+    assert [line for path in data for line in path.read_text(encoding="utf-8").splitlines()] == [
+        "p1,m-p1,true", "p2,m-p2,true", "p2,m-p2,true", "p3,m-p3,true"]  # the importer skips p2
+    assert (files.rows(Label.PHONE), files.rows(Label.DEALER), files.node_rows) == (4, 1, 5)
+    assert [group.name for group in rels] == ["APPLICANT_PHONE"]
+    assert (files.relationships, files.application_relationships) == (4, 4)
+
+
+def test_parts_that_disagree_on_a_label_s_properties_are_refused(tmp_path: Path) -> None:
+    files = StoreFiles(tmp_path / "staging")
+    first, second = PartFiles(files.folder, "w1"), PartFiles(files.folder, "w2")
+    first.node("Phone", "p1", {"masked": "m"})
+    second.node("Phone", "p2", {"masked": "m", "extra": "x"})
+    first.close()
+    second.close()
+    with pytest.raises(BulkLoadError, match=r"Phone rows differ in their properties.*extra"):
+        files.close()
+
+
+@given(st.lists(st.text(), min_size=1, max_size=6))
+def test_csv_line_is_what_the_csv_module_writes(cells: list[str]) -> None:
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerow(cells)
+    assert csv_line(cells) == expected.getvalue()
