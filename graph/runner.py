@@ -56,6 +56,21 @@ class Transaction:
         except Neo4jError as exc:
             raise QueryError(query, exc) from exc
 
+    # The runner's read and write calls, answered inside this transaction: code written
+    # against a runner (the decision's scorers) can run in it and see its uncommitted
+    # writes (the application a submission has just upserted).
+    read = run
+    write = run
+
+    def read_plain(self, query: Query, **params: Any) -> list[Row]:
+        """``QueryRunner.read_plain`` in this transaction: rows as the driver decoded them."""
+        try:
+            return [dict(record) for record in self._tx.run(query.text, params)]
+        except TransientError:
+            raise
+        except Neo4jError as exc:
+            raise QueryError(query, exc) from exc
+
 
 T = TypeVar("T")
 

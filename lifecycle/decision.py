@@ -6,30 +6,33 @@ review case for tier B.
 ``applications``) and reuses ingest's validation and upsert, so there is one write path.
 
 Round trips are the cost of a decision (Neo4j spends a millisecond or two of CPU on each
-statement, however small), so after the upsert a decision is one read
-(:mod:`lifecycle.snapshot`: rule facts, active policy, what the ring scorer needs) and
-one write statement (transitions, decision, policy, audit event; a tier B case adds its
-own).
+statement, however small, and the driver a few hundred microseconds on each message), so
+a submission is one session and one transaction: the upsert (two statements), one read
+(:mod:`lifecycle.snapshot`: status, rule facts, active policy, what the ring scorer
+needs) and one write statement (transitions, decision, policy, audit event; a tier B case
+adds its own). It commits as a whole or not at all: no application is left submitted and
+undecided by a failure half way.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from fraudgraph.logs import get_logger
-from graph.runner import Query, QueryRunner, Transaction
+from graph.runner import Query, QueryError, QueryRunner, Transaction
 from graph.schema import Label, Rel
 from ingest import load, records
 from ingest.errors import RowError
 from lifecycle import cases, rules, transitions
 from lifecycle.clock import new_id
 from lifecycle.context import Lifecycle
-from lifecycle.errors import IllegalTransition, InvalidInput, NotFound, PolicyError, StaleState
+from lifecycle.errors import IllegalTransition, InvalidInput, PolicyError, StaleState
 from lifecycle.policy import Policy, Reason, Tier, Verdict, decide, parse_policy
 from lifecycle.signals import RiskSignals, ScoreSignal
 from lifecycle.snapshot import Snapshot, SnapshotReader, read_snapshot
@@ -121,7 +124,7 @@ def assemble_signals(ctx: Lifecycle, application_id: str, hub_cap: int = 6) -> R
     """Rule hits from the graph plus every scorer's signal."""
     snapshot = read_snapshot(ctx.runner, application_id, hub_cap=hub_cap,
                              ring_cap=_ring_cap(ctx))
-    return _signals(ctx, application_id, snapshot)
+    return _signals(ctx, ctx.runner, application_id, snapshot, {})
 
 
 def _ring_cap(ctx: Lifecycle) -> int:
@@ -131,26 +134,48 @@ def _ring_cap(ctx: Lifecycle) -> int:
     return next((cap for cap in caps if isinstance(cap, int)), -1)
 
 
-def _signals(ctx: Lifecycle, application_id: str, snapshot: Snapshot) -> RiskSignals:
-    # Scorers get a reader that answers the ring queries from the snapshot.
-    reader = SnapshotReader(ctx.runner, snapshot, application_id)
-    scores: list[ScoreSignal] = [scorer(reader, application_id)  # type: ignore[arg-type]
-                                 for scorer in ctx.scorers]
+class _ScorerReadFailed(Exception):
+    """A scorer's database read failed inside the decision's transaction, which cannot
+    go on: the decision starts again with that scorer's reads refused."""
+
+    def __init__(self, index: int, cause: Exception) -> None:
+        super().__init__(f"scorer {index} failed to read: {cause}")
+        self.index = index
+        self.cause = cause
+
+
+def _signals(ctx: Lifecycle, db: QueryRunner | Transaction, application_id: str,
+             snapshot: Snapshot, refused: dict[int, Exception]) -> RiskSignals:
+    # Scorers get a reader that answers the ring queries from the snapshot and anything
+    # else from ``db``: inside a submission, its transaction (the only one that sees the
+    # application yet).
+    scores: list[ScoreSignal] = []
+    for index, scorer in enumerate(ctx.scorers):
+        reader = SnapshotReader(db, snapshot, application_id, refused=refused.get(index))
+        scores.append(scorer(reader, application_id))  # type: ignore[arg-type]
+        failure = reader.failure
+        if failure is not None and isinstance(db, Transaction):
+            # A failed statement ends the transaction. A failed query is the scorer's
+            # problem (it reported itself unavailable, as it does outside a transaction);
+            # anything else (a deadlock, the server gone) is the submission's, for the
+            # driver to retry or report.
+            raise _ScorerReadFailed(index, failure) if isinstance(failure, QueryError) \
+                else failure
     return RiskSignals(application_id=application_id,
                        rule_hits=rules.hits_from_facts(snapshot.facts), scores=scores)
 
 
-def _policy_and_snapshot(ctx: Lifecycle, application_id: str) -> tuple[Policy, Snapshot]:
-    """The active policy and the decision's reads, in one round trip as a rule: the
+def _policy_and_snapshot(ctx: Lifecycle, tx: Transaction,
+                         application_id: str) -> tuple[Policy, Snapshot]:
+    """The active policy and the decision's reads, in one statement as a rule: the
     snapshot is read with the hub cap of the policy the last decision used, and only
     read again when the active policy turns out to have another."""
     ring_cap = _ring_cap(ctx)
     guess = ctx.policies.guess(ctx.policy_file)
-    snapshot = read_snapshot(ctx.runner, application_id, hub_cap=guess.hub_cap,
-                             ring_cap=ring_cap)
+    snapshot = read_snapshot(tx, application_id, hub_cap=guess.hub_cap, ring_cap=ring_cap)
     policy = ctx.policies.resolve(snapshot.policy_body, ctx.policy_file)
     if policy.hub_cap != snapshot.hub_cap:
-        snapshot = read_snapshot(ctx.runner, application_id, hub_cap=policy.hub_cap,
+        snapshot = read_snapshot(tx, application_id, hub_cap=policy.hub_cap,
                                  ring_cap=ring_cap)
     return policy, snapshot
 
@@ -158,10 +183,11 @@ def _policy_and_snapshot(ctx: Lifecycle, application_id: str) -> tuple[Policy, S
 def submit_application(ctx: Lifecycle, raw: dict[str, str | None], *,
                        actor: str = "system:origination", at: datetime | None = None
                        ) -> Decision:
-    """Validate and upsert one contract row, then decide it in one pass.
+    """Validate and upsert one contract row, then decide it in one pass, all in one
+    transaction: a submission is decided entirely or not written at all.
 
     A bad row raises ``InvalidInput`` and writes nothing; an application already decided
-    raises ``IllegalTransition`` and stays as it was.
+    raises ``IllegalTransition`` and stays as it was (the upsert is rolled back).
     """
     at = at or ctx.clock()
     clean = {k: (v if v not in ("", None) else None) for k, v in raw.items()}
@@ -170,59 +196,73 @@ def submit_application(ctx: Lifecycle, raw: dict[str, str | None], *,
     except RowError as exc:
         raise InvalidInput(exc.column, exc.reason) from None
 
-    def write(tx: Transaction) -> None:
-        # The status check shares the upsert's transaction: one round trip fewer, and a
-        # decided application cannot slip in between.
-        try:
-            status = transitions.current_status(tx, record.key)
-        except NotFound:
-            status = LoanState.SUBMITTED.value
-        if status != LoanState.SUBMITTED.value:
-            raise IllegalTransition("application", record.key, status,
-                                    LoanState.SUBMITTED.value, ())
+    def work(tx: Transaction, refused: dict[int, Exception]) -> Decision:
         load.write_applications(tx, [record], run_id=f"submit:{actor}")
+        # The status comes with the decision's reads, after the upsert: a decided
+        # application raises there, and the upsert is rolled back with the rest.
+        return _decide(ctx, tx, record.key, actor, at, refused,
+                       allowed=(LoanState.SUBMITTED,), target=LoanState.SUBMITTED)
 
-    # Retried as a whole on a deadlock: concurrent submissions merge the same dealer,
-    # agent or shared identifier.
-    ctx.runner.write_work(write)
-    return decide_application(ctx, record.key, actor=actor, at=at,
-                              status=LoanState.SUBMITTED.value)
+    return _in_one_transaction(ctx, work)
 
 
 def decide_application(ctx: Lifecycle, application_id: str, *, actor: str = "system:origination",
-                       at: datetime | None = None, status: str | None = None) -> Decision:
+                       at: datetime | None = None) -> Decision:
     """Screen and decide an application in state ``submitted`` (or ``screened`` after a
-    crash between the two steps of an earlier version). ``status``: the caller has just
-    read it.
+    crash between the two steps of an earlier version).
 
-    Screening and the decision are recorded as two transitions in one transaction with
-    the decision, so an application is never left screened without one; signals are read
-    before, outside any write transaction, in one statement (``lifecycle.snapshot``).
+    One transaction: the decision's reads (status, rule facts, policy, ring neighbourhood:
+    one statement, ``lifecycle.snapshot``), then screening and the decision recorded as
+    two transitions with the decision, so an application is never left screened without
+    one.
     """
     at = at or ctx.clock()
-    status = status or transitions.current_status(ctx.runner, application_id)
-    if status not in (LoanState.SUBMITTED, LoanState.SCREENED):
-        raise IllegalTransition("application", application_id, status,
-                                LoanState.SCREENED.value, ())
-    policy, snapshot = _policy_and_snapshot(ctx, application_id)
-    signals = _signals(ctx, application_id, snapshot)
+    return _in_one_transaction(
+        ctx, lambda tx, refused: _decide(ctx, tx, application_id, actor, at, refused,
+                                         allowed=(LoanState.SUBMITTED, LoanState.SCREENED),
+                                         target=LoanState.SCREENED))
+
+
+def _in_one_transaction(ctx: Lifecycle,
+                        work: Callable[[Transaction, dict[int, Exception]], Decision]
+                        ) -> Decision:
+    """Run a decision as one write transaction, retried as a whole on a deadlock
+    (concurrent submissions merge the same dealer, agent or shared identifier), and
+    started again without a scorer's database reads when one of them failed (each
+    scorer at most once, so this ends)."""
+    refused: dict[int, Exception] = {}
+    while True:
+        try:
+            decided = ctx.runner.write_work(lambda tx: work(tx, refused))
+        except _ScorerReadFailed as failed:
+            refused[failed.index] = failed.cause
+            continue
+        log.info("decided", application_id=decided.application_id,
+                 tier=str(decided.tier), points=decided.points,
+                 hits=len(decided.signals.rule_hits) if decided.signals else 0)
+        return decided
+
+
+def _decide(ctx: Lifecycle, tx: Transaction, application_id: str, actor: str, at: datetime,
+            refused: dict[int, Exception], *, allowed: tuple[LoanState, ...],
+            target: LoanState) -> Decision:
+    """Read, score, decide and record inside ``tx``; an application whose status is not
+    one of ``allowed`` raises ``IllegalTransition`` (towards ``target``)."""
+    policy, snapshot = _policy_and_snapshot(ctx, tx, application_id)
+    status = snapshot.status
+    if status not in allowed:
+        raise IllegalTransition("application", application_id, str(status), target.value, ())
+    signals = _signals(ctx, tx, application_id, snapshot, refused)
     verdict = decide(signals, policy)
-    target = TIER_STATE[verdict.tier]
-    moves = _moves(application_id, status, target, verdict)
-    decision_id = f"{application_id}#D{snapshot.decision_count + 1}"
-
-    def write(tx: Transaction) -> str | None:
-        return _record_verdict(ctx, tx, application_id, moves, verdict, target, policy,
-                               signals, snapshot.decision_count, actor, at)
-
-    case_id = ctx.runner.write_work(write)
-    log.info("decided", application_id=application_id, tier=verdict.tier.value,
-             points=verdict.points, hits=len(signals.rule_hits))
-    return Decision(decision_id=decision_id, application_id=application_id,
-                    seq=snapshot.decision_count + 1, tier=verdict.tier, outcome=target.value,
-                    points=verdict.points, reasons=verdict.reasons,
-                    policy_version=policy.version, decided_at=at, decided_by=actor,
-                    automated=True, signals=signals, case_id=case_id)
+    outcome = TIER_STATE[verdict.tier]
+    moves = _moves(application_id, str(status), outcome, verdict)
+    case_id = _record_verdict(ctx, tx, application_id, moves, verdict, outcome, policy,
+                              signals, snapshot.decision_count, actor, at)
+    return Decision(decision_id=f"{application_id}#D{snapshot.decision_count + 1}",
+                    application_id=application_id, seq=snapshot.decision_count + 1,
+                    tier=verdict.tier, outcome=outcome.value, points=verdict.points,
+                    reasons=verdict.reasons, policy_version=policy.version, decided_at=at,
+                    decided_by=actor, automated=True, signals=signals, case_id=case_id)
 
 
 def _moves(application_id: str, status: str, target: LoanState,

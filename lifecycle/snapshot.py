@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.runner import Query, QueryRunner, Row
+from graph.runner import Query, QueryRunner, Row, Transaction
 from graph.schema import IDENTIFIER_RELS, Label, Rel
 from lifecycle.errors import NotFound
 from lifecycle.rules import FINANCED_STATES, FRAUD_LINK_RELS, RULE_FACTS_TEXT, RuleFacts
@@ -36,7 +36,7 @@ _LATEST_RUN_ID = (f"MATCH (d:{RUN}) WHERE coalesce(d.status, 'complete') = 'comp
 # not expanded); ring_members is every neighbour's ring in the latest run, from which
 # rings.incremental.RINGS_OF is answered for whichever neighbours turn out strong.
 _EXTRA = f""",
-  coalesce(a.decision_count, 0) AS decision_count,
+  a.status AS status, coalesce(a.decision_count, 0) AS decision_count,
   COLLECT {{ MATCH (p:{Label.POLICY}) WHERE p.active RETURN p.body LIMIT 1 }} AS policy_bodies,
   COLLECT {{ {_LATEST_RUN} }} AS ring_runs,
   COLLECT {{
@@ -81,6 +81,7 @@ class Snapshot:
     """One decision's reads."""
 
     facts: RuleFacts
+    status: str | None
     decision_count: int
     policy_body: str | None
     ring_run: dict[str, Any] | None
@@ -90,10 +91,11 @@ class Snapshot:
     ring_cap: int
 
 
-def read_snapshot(runner: QueryRunner, application_id: str, *, hub_cap: int,
+def read_snapshot(runner: QueryRunner | Transaction, application_id: str, *, hub_cap: int,
                   ring_cap: int) -> Snapshot:
     """The one read of a decision; ``hub_cap`` is the policy's, ``ring_cap`` the ring
-    scorer's (identifiers on more applications are hubs and not expanded)."""
+    scorer's (identifiers on more applications are hubs and not expanded). ``runner`` may
+    be the decision's own transaction, which sees the application it has just written."""
     # read_plain: the answer holds lists and maps of plain values only (no nodes, no
     # relationships), which Record.data() would copy element by element for nothing
     # (a few hundred calls per decision, the largest share of its decoding time).
@@ -104,7 +106,8 @@ def read_snapshot(runner: QueryRunner, application_id: str, *, hub_cap: int,
     if not rows:
         raise NotFound("application", application_id)
     row = rows[0]
-    return Snapshot(facts=RuleFacts.model_validate(row), decision_count=row["decision_count"],
+    return Snapshot(facts=RuleFacts.model_validate(row), status=row["status"],
+                    decision_count=row["decision_count"],
                     policy_body=(row["policy_bodies"] or [None])[0],
                     ring_run=(row["ring_runs"] or [None])[0], ring_links=row["ring_links"],
                     ring_members=row["ring_members"], hub_cap=hub_cap, ring_cap=ring_cap)
@@ -113,12 +116,20 @@ def read_snapshot(runner: QueryRunner, application_id: str, *, hub_cap: int,
 @dataclass
 class SnapshotReader:
     """A read-only stand-in for the runner that scorers get: the ring queries come from
-    the snapshot, everything else from ``runner``. ``served`` counts answers given."""
+    the snapshot, everything else from ``runner`` (the runner, or the decision's own
+    transaction). ``served`` counts answers given.
 
-    runner: QueryRunner
+    ``failure`` keeps the first exception a database call raised (inside a transaction it
+    leaves the transaction unusable, so the decision must start again); with ``refused``
+    set, database calls raise it instead of running: the scorer sees the error it saw
+    the first time, reports itself unavailable, and the transaction stays usable."""
+
+    runner: QueryRunner | Transaction
     snapshot: Snapshot
     application_id: str
+    refused: Exception | None = None
     served: int = 0
+    failure: Exception | None = None
     _answers: dict[str, Callable[[dict[str, Any]], list[Row] | None]] = field(
         default_factory=dict)
 
@@ -134,10 +145,26 @@ class SnapshotReader:
             if rows is not None:
                 self.served += 1
                 return rows
-        return self.runner.read(query, **params)
+        return self._database("read", query, params)
+
+    def read_plain(self, query: Query, **params: Any) -> list[Row]:
+        return self._database("read_plain", query, params)
+
+    def write(self, query: Query, **params: Any) -> list[Row]:
+        return self._database("write", query, params)
+
+    def _database(self, method: str, query: Query, params: dict[str, Any]) -> list[Row]:
+        if self.refused is not None:
+            raise self.refused
+        try:
+            rows: list[Row] = getattr(self.runner, method)(query, **params)
+        except Exception as exc:
+            self.failure = self.failure or exc
+            raise
+        return rows
 
     def __getattr__(self, name: str) -> Any:
-        # read_plain, stream...: whatever else a scorer uses goes to the real runner.
+        # stream, transaction...: whatever else a scorer uses goes to the real runner.
         return getattr(self.runner, name)
 
     def _neighbourhood(self, params: dict[str, Any]) -> list[Row] | None:
