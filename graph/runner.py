@@ -49,8 +49,12 @@ class Transaction:
         self._tx = tx
 
     def run(self, query: Query, **params: Any) -> list[Row]:
+        return self._rows(query, params, neo4j.Record.data)
+
+    def _rows(self, query: Query, params: dict[str, Any],
+              convert: Callable[[neo4j.Record], Row]) -> list[Row]:
         try:
-            return [record.data() for record in self._tx.run(query.text, params)]
+            return [convert(record) for record in self._tx.run(query.text, params)]
         except TransientError:
             raise  # a deadlock or lock timeout: ``QueryRunner.write_work`` retries on these
         except Neo4jError as exc:
@@ -64,12 +68,7 @@ class Transaction:
 
     def read_plain(self, query: Query, **params: Any) -> list[Row]:
         """``QueryRunner.read_plain`` in this transaction: rows as the driver decoded them."""
-        try:
-            return [dict(record) for record in self._tx.run(query.text, params)]
-        except TransientError:
-            raise
-        except Neo4jError as exc:
-            raise QueryError(query, exc) from exc
+        return self._rows(query, params, dict)
 
 
 T = TypeVar("T")

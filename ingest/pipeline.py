@@ -272,9 +272,7 @@ class IngestPipeline:
         """Every row with its record or the reason it is rejected, in file order."""
         rows = iter_rows(file)
         chunks = iter(lambda: list(islice(rows, self.batch_size)), [])
-        checked = (checker.check(file.table, chunks) if stage is None else
-                   checker.check(file.table, chunks, stage, skip or _no_lines))
-        for chunk, results in checked:
+        for chunk, results in checker.check(file.table, chunks, stage, skip):
             for (line, raw), result in zip(chunk, results, strict=True):
                 yield line, raw, result
 
@@ -330,10 +328,6 @@ class _Clock:
         now = time.monotonic()
         self.steps[step] = round(now - self.last, 3)
         self.last = now
-
-
-def _no_lines(_: Chunk) -> frozenset[int]:
-    return frozenset()
 
 
 _KEY_COLUMNS = {DEALERS: "dealer_id", APPLICATIONS: "application_id"}

@@ -128,22 +128,25 @@ class RowChecker:
             self._pool = None
 
     def check(self, table: Table, chunks: Iterable[Chunk], stage: StageTarget | None = None,
-              skip: Callable[[Chunk], frozenset[int]] = lambda _: frozenset(),
+              skip: Callable[[Chunk], frozenset[int]] | None = None,
               ) -> Iterator[tuple[Chunk, Checked]]:
         """Each chunk with its results, in the order given (see ``check_chunk``); ``skip``
         gives a chunk's lines not to stage. It runs here, in order, before the chunk is
         sent."""
+        def lines(chunk: Chunk) -> frozenset[int]:
+            return skip(chunk) if skip is not None else frozenset()
+
         if self._pool is None:
             for chunk in chunks:
                 yield chunk, check_chunk(table, chunk, self.pseudo, self.today, stage,
-                                         skip(chunk))
+                                         lines(chunk))
             return
         # Two chunks per worker in flight: each always has the next one queued, and no
         # more than that is held.
         ahead = 2 * self.workers
         pending: deque[tuple[Chunk, Future[Checked]]] = deque()
         for chunk in chunks:
-            pending.append((chunk, self._submit(table, chunk, stage, skip(chunk))))
+            pending.append((chunk, self._submit(table, chunk, stage, lines(chunk))))
             if len(pending) >= ahead:
                 yield self._result(table, *pending.popleft())
         while pending:

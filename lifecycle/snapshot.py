@@ -115,7 +115,7 @@ def read_snapshot(runner: QueryRunner | Transaction, application_id: str, *, hub
 
 @dataclass
 class SnapshotReader:
-    """A read-only stand-in for the runner that scorers get: the ring queries come from
+    """The stand-in for the runner that scorers get: the ring queries come from
     the snapshot, everything else from ``runner`` (the runner, or the decision's own
     transaction). ``served`` counts answers given.
 
