@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.batching import SubmissionBatcher
 from api.cache import TtlCache
 from api.problems import ApiProblem
 from api.roles import Permission, allowed
@@ -44,10 +45,15 @@ async def get_cache(request: Request) -> TtlCache:
     return request.app.state.cache  # type: ignore[no-any-return]
 
 
+async def get_batcher(request: Request) -> SubmissionBatcher:
+    return request.app.state.batcher  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CacheDep = Annotated[TtlCache, Depends(get_cache)]
 RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
 PseudoDep = Annotated[Pseudonymiser, Depends(get_pseudo)]
+BatcherDep = Annotated[SubmissionBatcher, Depends(get_batcher)]
 
 
 async def get_lifecycle(request: Request) -> Lifecycle:

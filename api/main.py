@@ -14,6 +14,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.batching import SubmissionBatcher
 from api.cache import TtlCache
 from api.routes import (
     applications,
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Before the first request is accepted, in a thread so the loop stays free.
         app.state.warm_up_s = await asyncio.to_thread(warm_up, app.state.scorers)
         yield
+        app.state.batcher.close()
         app.state.runner.close()
 
     app = FastAPI(title="fraudgraph", version=__version__, lifespan=lifespan,
@@ -75,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.scorers = default_scorers(settings)
     app.state.policies = PolicyCache()
     app.state.cache = TtlCache(settings.api_cache_seconds)
+    app.state.batcher = SubmissionBatcher(settings.api_batch_max, settings.api_batch_workers)
     problems.install(app, settings.retry_after_s)
     for router in ROUTERS:
         app.include_router(router)

@@ -26,6 +26,10 @@ that fail the contract dropped first) to ``POST /v1/applications``:
 * ``--soak S``: then the open loop for S seconds, with the server's resident memory (all
   its processes) sampled every ``--sample`` seconds; errors must be zero, memory flat.
 
+The server decides submissions that queue together in one transaction (``api.batching``);
+``FRAUDGRAPH_API_BATCH_MAX=1`` in the environment makes it decide each alone, for a
+comparison in the same session.
+
 The load generator (``--client raw``, the default) writes HTTP/1.1 on keep-alive
 connections with asyncio streams, one connection per request in flight: 0.2-0.8 ms of
 this process's CPU per request, where httpx (``--client httpx``) took about 3 ms. On

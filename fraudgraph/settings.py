@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     api_cache_seconds: float = Field(default=300.0, ge=0,
                                      validation_alias="FRAUDGRAPH_API_CACHE_SECONDS")
 
+    # Submissions decided together in one transaction, at most (1: each on its own), and
+    # the threads that decide them (api.batching).
+    api_batch_max: int = Field(default=16, ge=1, le=256,
+                               validation_alias="FRAUDGRAPH_API_BATCH_MAX")
+    api_batch_workers: int = Field(default=2, ge=1, le=16,
+                                   validation_alias="FRAUDGRAPH_API_BATCH_WORKERS")
+
     # --- rings (issue 3): fields below this line
     # A TOML or JSON file overriding rings.config.RingConfig (weights per link kind...).
     ring_config_file: Path | None = Field(default=None,

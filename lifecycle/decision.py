@@ -12,6 +12,12 @@ a submission is one session and one transaction: the upsert (two statements), on
 needs) and one write statement (transitions, decision, policy, audit event; a tier B case
 adds its own). It commits as a whole or not at all: no application is left submitted and
 undecided by a failure half way.
+
+Submissions that arrive together can be decided together (``submit_together``, which the
+API's batcher calls): the same statements with one row per application, one transaction,
+so the per-statement and per-transaction costs are paid once for all of them. Any failure
+there sends each submission through again on its own, so one bad submission never costs
+another its decision, and each gets the answer it would have got alone.
 """
 
 from __future__ import annotations
@@ -19,23 +25,30 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from fraudgraph.logs import get_logger
-from graph.runner import Query, QueryError, QueryRunner, Transaction
+from graph.runner import DatabaseUnavailable, Query, QueryError, QueryRunner, Transaction
 from graph.schema import Label, Rel
 from ingest import load, records
 from ingest.errors import RowError
 from lifecycle import cases, rules, transitions
 from lifecycle.clock import new_id
 from lifecycle.context import Lifecycle
-from lifecycle.errors import IllegalTransition, InvalidInput, PolicyError, StaleState
+from lifecycle.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PolicyError,
+    StaleState,
+)
 from lifecycle.policy import Policy, Reason, Tier, Verdict, decide, parse_policy
 from lifecycle.signals import RiskSignals, ScoreSignal
-from lifecycle.snapshot import Snapshot, SnapshotReader, read_snapshot
+from lifecycle.snapshot import Snapshot, SnapshotReader, read_snapshot, read_snapshots
 from lifecycle.states import LoanState, check_transition
 
 log = get_logger("lifecycle.decision")
@@ -165,19 +178,58 @@ def _signals(ctx: Lifecycle, db: QueryRunner | Transaction, application_id: str,
                        rule_hits=rules.hits_from_facts(snapshot.facts), scores=scores)
 
 
-def _policy_and_snapshot(ctx: Lifecycle, tx: Transaction,
-                         application_id: str) -> tuple[Policy, Snapshot]:
+def _policy_and_snapshots(ctx: Lifecycle, tx: Transaction, application_ids: list[str]
+                          ) -> tuple[Policy, dict[str, Snapshot]]:
     """The active policy and the decision's reads, in one statement as a rule: the
-    snapshot is read with the hub cap of the policy the last decision used, and only
+    snapshots are read with the hub cap of the policy the last decision used, and only
     read again when the active policy turns out to have another."""
     ring_cap = _ring_cap(ctx)
     guess = ctx.policies.guess(ctx.policy_file)
-    snapshot = read_snapshot(tx, application_id, hub_cap=guess.hub_cap, ring_cap=ring_cap)
-    policy = ctx.policies.resolve(snapshot.policy_body, ctx.policy_file)
-    if policy.hub_cap != snapshot.hub_cap:
-        snapshot = read_snapshot(tx, application_id, hub_cap=policy.hub_cap,
-                                 ring_cap=ring_cap)
-    return policy, snapshot
+    snapshots = read_snapshots(tx, application_ids, hub_cap=guess.hub_cap, ring_cap=ring_cap)
+    first = next(iter(snapshots.values()), None)
+    policy = ctx.policies.resolve(first.policy_body if first else None, ctx.policy_file)
+    if first is not None and policy.hub_cap != first.hub_cap:
+        snapshots = read_snapshots(tx, application_ids, hub_cap=policy.hub_cap,
+                                   ring_cap=ring_cap)
+    return policy, snapshots
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One application to decide: a submission (``record`` set: it is upserted first, in
+    the same transaction) or one already stored."""
+
+    application_id: str
+    actor: str
+    at: datetime
+    allowed: tuple[LoanState, ...]
+    target: LoanState
+    record: records.Record | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated submission waiting for its decision (``prepare`` makes one)."""
+
+    record: records.Record
+    actor: str
+    at: datetime
+
+    def request(self) -> _Request:
+        return _Request(self.record.key, self.actor, self.at, allowed=(LoanState.SUBMITTED,),
+                        target=LoanState.SUBMITTED, record=self.record)
+
+
+def prepare(ctx: Lifecycle, raw: dict[str, str | None], *, actor: str = "system:origination",
+            at: datetime | None = None) -> Submission:
+    """Validate one contract row as ingest does; a bad row raises ``InvalidInput``."""
+    at = at or ctx.clock()
+    clean = {k: (v if v not in ("", None) else None) for k, v in raw.items()}
+    try:
+        record = records.to_application(clean, ctx.pseudo, at.date())
+    except RowError as exc:
+        raise InvalidInput(exc.column, exc.reason) from None
+    return Submission(record, actor, at)
 
 
 def submit_application(ctx: Lifecycle, raw: dict[str, str | None], *,
@@ -189,21 +241,38 @@ def submit_application(ctx: Lifecycle, raw: dict[str, str | None], *,
     A bad row raises ``InvalidInput`` and writes nothing; an application already decided
     raises ``IllegalTransition`` and stays as it was (the upsert is rolled back).
     """
-    at = at or ctx.clock()
-    clean = {k: (v if v not in ("", None) else None) for k, v in raw.items()}
+    submission = prepare(ctx, raw, actor=actor, at=at)
+    return _decide_alone(ctx, submission.request())
+
+
+def submit_together(ctx: Lifecycle, submissions: list[Submission]
+                    ) -> list[Decision | Exception]:
+    """Decide several submissions in one transaction; each gets its decision, or the
+    exception it would have raised alone, in order.
+
+    When anything fails in the shared transaction (a resubmitted application, a scorer's
+    read, a stale state), each submission runs again on its own: a failure is only
+    ever its own submission's. Neo4j being down is everyone's, and is not retried."""
+    if len(submissions) == 1:
+        return [_outcome(lambda: _decide_alone(ctx, submissions[0].request()))]
+    requests = [s.request() for s in submissions]
     try:
-        record = records.to_application(clean, ctx.pseudo, at.date())
-    except RowError as exc:
-        raise InvalidInput(exc.column, exc.reason) from None
+        decided = ctx.runner.write_work(lambda tx: _decide_all(ctx, tx, requests, {}))
+    except DatabaseUnavailable as exc:
+        return [exc for _ in submissions]
+    except Exception as exc:
+        log.info("decided alone", submissions=len(submissions), cause=type(exc).__name__)
+        return [_outcome(lambda r=r: _decide_alone(ctx, r)) for r in requests]  # type: ignore[misc]
+    for d in decided:
+        _log_decided(d)
+    return list(decided)
 
-    def work(tx: Transaction, refused: dict[int, Exception]) -> Decision:
-        load.write_applications(tx, [record], run_id=f"submit:{actor}")
-        # The status comes with the decision's reads, after the upsert: a decided
-        # application raises there, and the upsert is rolled back with the rest.
-        return _decide(ctx, tx, record.key, actor, at, refused,
-                       allowed=(LoanState.SUBMITTED,), target=LoanState.SUBMITTED)
 
-    return _in_one_transaction(ctx, work)
+def _outcome(decide_one: Callable[[], Decision]) -> Decision | Exception:
+    try:
+        return decide_one()
+    except Exception as exc:
+        return exc
 
 
 def decide_application(ctx: Lifecycle, application_id: str, *, actor: str = "system:origination",
@@ -216,53 +285,93 @@ def decide_application(ctx: Lifecycle, application_id: str, *, actor: str = "sys
     two transitions with the decision, so an application is never left screened without
     one.
     """
-    at = at or ctx.clock()
-    return _in_one_transaction(
-        ctx, lambda tx, refused: _decide(ctx, tx, application_id, actor, at, refused,
-                                         allowed=(LoanState.SUBMITTED, LoanState.SCREENED),
-                                         target=LoanState.SCREENED))
+    return _decide_alone(ctx, _Request(application_id, actor, at or ctx.clock(),
+                                       allowed=(LoanState.SUBMITTED, LoanState.SCREENED),
+                                       target=LoanState.SCREENED))
 
 
-def _in_one_transaction(ctx: Lifecycle,
-                        work: Callable[[Transaction, dict[int, Exception]], Decision]
-                        ) -> Decision:
-    """Run a decision as one write transaction, retried as a whole on a deadlock
+def _decide_alone(ctx: Lifecycle, request: _Request) -> Decision:
+    """Decide one application as one write transaction, retried as a whole on a deadlock
     (concurrent submissions merge the same dealer, agent or shared identifier), and
     started again without a scorer's database reads when one of them failed (each
     scorer at most once, so this ends)."""
     refused: dict[int, Exception] = {}
     while True:
         try:
-            decided = ctx.runner.write_work(lambda tx: work(tx, refused))
+            decided = ctx.runner.write_work(
+                lambda tx: _decide_all(ctx, tx, [request], refused)[0])
         except _ScorerReadFailed as failed:
             refused[failed.index] = failed.cause
             continue
-        log.info("decided", application_id=decided.application_id,
-                 tier=str(decided.tier), points=decided.points,
-                 hits=len(decided.signals.rule_hits) if decided.signals else 0)
+        _log_decided(decided)
         return decided
 
 
-def _decide(ctx: Lifecycle, tx: Transaction, application_id: str, actor: str, at: datetime,
-            refused: dict[int, Exception], *, allowed: tuple[LoanState, ...],
-            target: LoanState) -> Decision:
-    """Read, score, decide and record inside ``tx``; an application whose status is not
-    one of ``allowed`` raises ``IllegalTransition`` (towards ``target``)."""
-    policy, snapshot = _policy_and_snapshot(ctx, tx, application_id)
+def _log_decided(decided: Decision) -> None:
+    log.info("decided", application_id=decided.application_id, tier=str(decided.tier),
+             points=decided.points,
+             hits=len(decided.signals.rule_hits) if decided.signals else 0)
+
+
+@dataclass
+class _Plan:
+    """One application's verdict, worked out and not yet written."""
+
+    request: _Request
+    snapshot: Snapshot
+    signals: RiskSignals
+    verdict: Verdict
+    outcome: LoanState
+    moves: list[dict[str, str]]
+    case_id: str | None = None
+
+    @property
+    def decision_id(self) -> str:
+        return f"{self.request.application_id}#D{self.snapshot.decision_count + 1}"
+
+
+def _decide_all(ctx: Lifecycle, tx: Transaction, requests: list[_Request],
+                refused: dict[int, Exception]) -> list[Decision]:
+    """Upsert the submissions, read, score, decide and record, all inside ``tx``; an
+    application whose status is not one its request allows raises
+    ``IllegalTransition``."""
+    _upsert(tx, [r for r in requests if r.record is not None])
+    policy, snapshots = _policy_and_snapshots(ctx, tx, [r.application_id for r in requests])
+    plans = [_plan(ctx, tx, request, snapshots, policy, refused) for request in requests]
+    _record_verdicts(ctx, tx, plans, policy)
+    return [Decision(decision_id=p.decision_id, application_id=p.request.application_id,
+                     seq=p.snapshot.decision_count + 1, tier=p.verdict.tier,
+                     outcome=p.outcome.value, points=p.verdict.points,
+                     reasons=p.verdict.reasons, policy_version=policy.version,
+                     decided_at=p.request.at, decided_by=p.request.actor, automated=True,
+                     signals=p.signals, case_id=p.case_id) for p in plans]
+
+
+def _upsert(tx: Transaction, requests: list[_Request]) -> None:
+    """The submissions' rows, as ingest writes them; the run id names the submitter."""
+    by_actor: dict[str, list[records.Record]] = {}
+    for request in requests:
+        assert request.record is not None
+        by_actor.setdefault(request.actor, []).append(request.record)
+    for actor, rows in by_actor.items():
+        load.write_applications(tx, rows, run_id=f"submit:{actor}")
+
+
+def _plan(ctx: Lifecycle, tx: Transaction, request: _Request, snapshots: dict[str, Snapshot],
+          policy: Policy, refused: dict[int, Exception]) -> _Plan:
+    application_id = request.application_id
+    snapshot = snapshots.get(application_id)
+    if snapshot is None:
+        raise NotFound("application", application_id)
     status = snapshot.status
-    if status not in allowed:
-        raise IllegalTransition("application", application_id, str(status), target.value, ())
+    if status not in request.allowed:
+        raise IllegalTransition("application", application_id, str(status),
+                                request.target.value, ())
     signals = _signals(ctx, tx, application_id, snapshot, refused)
     verdict = decide(signals, policy)
     outcome = TIER_STATE[verdict.tier]
-    moves = _moves(application_id, str(status), outcome, verdict)
-    case_id = _record_verdict(ctx, tx, application_id, moves, verdict, outcome, policy,
-                              signals, snapshot.decision_count, actor, at)
-    return Decision(decision_id=f"{application_id}#D{snapshot.decision_count + 1}",
-                    application_id=application_id, seq=snapshot.decision_count + 1,
-                    tier=verdict.tier, outcome=outcome.value, points=verdict.points,
-                    reasons=verdict.reasons, policy_version=policy.version, decided_at=at,
-                    decided_by=actor, automated=True, signals=signals, case_id=case_id)
+    return _Plan(request, snapshot, signals, verdict, outcome,
+                 _moves(application_id, str(status), outcome, verdict))
 
 
 def _moves(application_id: str, status: str, target: LoanState,
@@ -280,78 +389,100 @@ def _moves(application_id: str, status: str, target: LoanState,
     return moves
 
 
-RECORD_VERDICT = Query(
-    "lifecycle.decision.record_verdict",
+RECORD_VERDICTS = Query(
+    "lifecycle.decision.record_verdicts",
     f"""
-    MATCH (a:{A} {{application_id: $application_id}})
-    WHERE a.status = $from_state AND coalesce(a.decision_count, 0) = $decision_count
     MERGE (p:{Label.POLICY} {{version: $policy_version}})
       ON CREATE SET p.body = $policy_body, p.created_at = $at, p.active = false
-    WITH a, p, coalesce(a.transition_count, 0) AS t0
-    SET a.status = $to_state, a.status_at = $at, a.transition_count = t0 + size($moves),
-        a.decision_count = $decision_count + 1, a.tier = $tier, a.risk_points = $points,
-        a.last_decision_id = $decision_id, a.decided_at = $at, a.decided_automatically = true,
-        a.ring_score = coalesce($ring_score, a.ring_score),
-        a.gnn_score = coalesce($gnn_score, a.gnn_score)
-    FOREACH (i IN range(0, size($moves) - 1) |
-      CREATE (a)-[:{Rel.HAS_TRANSITION}]->(:{Label.TRANSITION} {{
-        transition_id: a.application_id + '#T' + toString(t0 + i + 1),
-        application_id: a.application_id, seq: t0 + i + 1,
-        from_state: $moves[i].from_state, to_state: $moves[i].to_state, actor: $actor,
-        at: $at, reason: $moves[i].reason}}))
-    CREATE (a)-[:{Rel.HAS_DECISION}]->(:{Label.DECISION} {{
-        decision_id: $decision_id, application_id: a.application_id,
-        seq: $decision_count + 1, tier: $tier, outcome: $outcome, points: $points,
-        reasons: $reasons, inputs: $inputs, policy_version: $policy_version,
-        decided_at: $at, decided_by: $actor, automated: true}})
-    CREATE (:{Label.AUDIT_EVENT} {{event_id: $event_id, actor: $actor, at: $at,
-        action: 'decision.automated', target: a.application_id, params: $audit_params,
-        outcome: 'ok', recorded_ns: $recorded_ns}})
-    RETURN p.body AS policy_body
+    WITH p
+    CALL (p) {{
+      UNWIND $verdicts AS v
+      MATCH (a:{A} {{application_id: v.application_id}})
+      WHERE a.status = v.from_state AND coalesce(a.decision_count, 0) = v.decision_count
+      WITH a, v, coalesce(a.transition_count, 0) AS t0
+      SET a.status = v.to_state, a.status_at = v.at,
+          a.transition_count = t0 + size(v.moves),
+          a.decision_count = v.decision_count + 1, a.tier = v.tier, a.risk_points = v.points,
+          a.last_decision_id = v.decision_id, a.decided_at = v.at,
+          a.decided_automatically = true,
+          a.ring_score = coalesce(v.ring_score, a.ring_score),
+          a.gnn_score = coalesce(v.gnn_score, a.gnn_score)
+      FOREACH (i IN range(0, size(v.moves) - 1) |
+        CREATE (a)-[:{Rel.HAS_TRANSITION}]->(:{Label.TRANSITION} {{
+          transition_id: a.application_id + '#T' + toString(t0 + i + 1),
+          application_id: a.application_id, seq: t0 + i + 1,
+          from_state: v.moves[i].from_state, to_state: v.moves[i].to_state,
+          actor: v.actor, at: v.at, reason: v.moves[i].reason}}))
+      CREATE (a)-[:{Rel.HAS_DECISION}]->(:{Label.DECISION} {{
+          decision_id: v.decision_id, application_id: a.application_id,
+          seq: v.decision_count + 1, tier: v.tier, outcome: v.outcome, points: v.points,
+          reasons: v.reasons, inputs: v.inputs, policy_version: $policy_version,
+          decided_at: v.at, decided_by: v.actor, automated: true}})
+      CREATE (:{Label.AUDIT_EVENT} {{event_id: v.event_id, actor: v.actor, at: v.at,
+          action: 'decision.automated', target: a.application_id, params: v.audit_params,
+          outcome: 'ok', recorded_ns: v.recorded_ns}})
+      RETURN collect(a.application_id) AS recorded
+    }}
+    RETURN p.body AS policy_body, recorded
     """,
 )
 
 
-def _record_verdict(ctx: Lifecycle, tx: Transaction, application_id: str,
-                    moves: list[dict[str, str]], verdict: Verdict, target: LoanState,
-                    policy: Policy, signals: RiskSignals, decision_count: int, actor: str,
-                    at: datetime) -> str | None:
-    """Screening, decision, state, policy, review case and audit event: one transaction,
-    one statement (two more for a tier B case). The decision id is known up front: the
-    statement only writes while the application's decision counter is the one read."""
-    decision_id = f"{application_id}#D{decision_count + 1}"
-    case_id = None
-    if verdict.tier == Tier.B:
-        case_id = cases.open_case(
-            tx, application_id, cases.CaseKind.REVIEW, at=at, sla_days=ctx.sla_working_days,
-            evidence={"decision_id": decision_id, "tier": verdict.tier.value,
-                      "points": verdict.points,
-                      "reasons": [r.model_dump() for r in verdict.reasons],
-                      "signals": signals.model_dump(mode="json")})
-    ring, gnn = signals.score("ring"), signals.score("gnn")
+def _record_verdicts(ctx: Lifecycle, tx: Transaction, plans: list[_Plan],
+                     policy: Policy) -> None:
+    """Screening, decision, state, policy, review case and audit event of every plan:
+    one statement (two more for each tier B case). The decision ids are known up front:
+    the statement only writes while each application's decision counter is the one
+    read."""
+    for plan in plans:
+        if plan.verdict.tier == Tier.B:
+            plan.case_id = _open_review(ctx, tx, plan)
     body = policy.to_json()
-    rows = tx.run(
-        RECORD_VERDICT, application_id=application_id, from_state=moves[0]["from_state"],
-        to_state=target.value, moves=moves, decision_count=decision_count,
-        decision_id=decision_id, tier=verdict.tier.value, outcome=target.value,
-        points=verdict.points, policy_version=policy.version, policy_body=body,
-        reasons=json.dumps([r.model_dump() for r in verdict.reasons], ensure_ascii=False),
-        inputs=signals.model_dump_json(), at=at, actor=actor,
-        ring_score=ring.score if ring and ring.available else None,
-        gnn_score=gnn.score if gnn and gnn.available else None,
-        event_id=new_id("EVT"), recorded_ns=time.time_ns(),
-        audit_params=json.dumps(
-            {"decision_id": decision_id, "tier": verdict.tier.value,
-             "policy_version": policy.version, "points": verdict.points,
-             "codes": [r.code for r in verdict.reasons], "case_id": case_id},
-            sort_keys=True, default=str, ensure_ascii=False))
-    if not rows:
-        raise StaleState(f"application {application_id!r} changed while it was decided")
+    rows = tx.run(RECORD_VERDICTS, policy_version=policy.version, policy_body=body,
+                  at=plans[0].request.at, verdicts=[_verdict_row(p, policy) for p in plans])
+    recorded = set(rows[0]["recorded"])
+    for plan in plans:
+        if plan.request.application_id not in recorded:
+            raise StaleState(f"application {plan.request.application_id!r} changed while it "
+                             "was decided")
     stored = rows[0]["policy_body"]
     if stored != body and parse_policy(stored) != policy:
         raise PolicyError(f"policy version {policy.version!r} exists with a different body; "
                           "give the changed policy a new version")
-    return case_id
+
+
+def _open_review(ctx: Lifecycle, tx: Transaction, plan: _Plan) -> str:
+    verdict = plan.verdict
+    return cases.open_case(
+        tx, plan.request.application_id, cases.CaseKind.REVIEW, at=plan.request.at,
+        sla_days=ctx.sla_working_days,
+        evidence={"decision_id": plan.decision_id, "tier": verdict.tier.value,
+                  "points": verdict.points,
+                  "reasons": [r.model_dump() for r in verdict.reasons],
+                  "signals": plan.signals.model_dump(mode="json")})
+
+
+def _verdict_row(plan: _Plan, policy: Policy) -> dict[str, Any]:
+    verdict, signals = plan.verdict, plan.signals
+    ring, gnn = signals.score("ring"), signals.score("gnn")
+    return {
+        "application_id": plan.request.application_id,
+        "from_state": plan.moves[0]["from_state"], "to_state": plan.outcome.value,
+        "moves": plan.moves, "decision_count": plan.snapshot.decision_count,
+        "decision_id": plan.decision_id, "tier": verdict.tier.value,
+        "outcome": plan.outcome.value, "points": verdict.points,
+        "reasons": json.dumps([r.model_dump() for r in verdict.reasons], ensure_ascii=False),
+        "inputs": signals.model_dump_json(), "at": plan.request.at,
+        "actor": plan.request.actor,
+        "ring_score": ring.score if ring and ring.available else None,
+        "gnn_score": gnn.score if gnn and gnn.available else None,
+        "event_id": new_id("EVT"), "recorded_ns": time.time_ns(),
+        "audit_params": json.dumps(
+            {"decision_id": plan.decision_id, "tier": verdict.tier.value,
+             "policy_version": policy.version, "points": verdict.points,
+             "codes": [r.code for r in verdict.reasons], "case_id": plan.case_id},
+            sort_keys=True, default=str, ensure_ascii=False),
+    }
 
 
 def decisions(runner: QueryRunner, application_id: str) -> list[Decision]:

@@ -21,7 +21,7 @@ from typing import Any
 from graph.runner import Query, QueryRunner, Row, Transaction
 from graph.schema import IDENTIFIER_RELS, Label, Rel
 from lifecycle.errors import NotFound
-from lifecycle.rules import FINANCED_STATES, FRAUD_LINK_RELS, RULE_FACTS_TEXT, RuleFacts
+from lifecycle.rules import FINANCED_STATES, RULE_FACTS_TEXT, RuleFacts
 
 A, RUN, RING = Label.APPLICATION.value, Label.DETECTION_RUN.value, Label.RING.value
 _TYPES = "|".join(rel.value for rel in IDENTIFIER_RELS)
@@ -42,9 +42,9 @@ _EXTRA = f""",
   COLLECT {{
     MATCH (a)-[r:{_TYPES}]->(n)
     WITH r, n, COUNT {{ (n)<-[:{_TYPES}]-() }} AS links
-    CALL (n, links) {{
-      WITH n, links WHERE links <= $ring_cap + 1
-      MATCH (n)<-[x:{_TYPES}]-(b:{A}) WHERE b.application_id <> $application_id
+    CALL (a, n, links) {{
+      WITH a, n, links WHERE links <= $ring_cap + 1
+      MATCH (n)<-[x:{_TYPES}]-(b:{A}) WHERE b <> a
       RETURN collect([b.application_id, type(x)]) AS others, count(DISTINCT b) AS n_others
     }}
     RETURN {{rel: type(r), mobile: coalesce(n.is_mobile, false), links: links,
@@ -54,7 +54,7 @@ _EXTRA = f""",
     MATCH (a)-[:{_TYPES}]->(n)
     WITH run_id, n WHERE COUNT {{ (n)<-[:{_TYPES}]-() }} <= $ring_cap + 1
     MATCH (n)<-[:{_TYPES}]-(b:{A})-[:{Rel.MEMBER_OF}]->(g:{RING})
-    WHERE b.application_id <> $application_id AND g.run_id = run_id
+    WHERE b <> a AND g.run_id = run_id
     RETURN DISTINCT {{app: b.application_id, ring_id: g.ring_id, score: g.score,
                       size: g.size, reasons: g.reasons}} }} AS ring_members
 """
@@ -96,21 +96,28 @@ def read_snapshot(runner: QueryRunner | Transaction, application_id: str, *, hub
     """The one read of a decision; ``hub_cap`` is the policy's, ``ring_cap`` the ring
     scorer's (identifiers on more applications are hubs and not expanded). ``runner`` may
     be the decision's own transaction, which sees the application it has just written."""
+    found = read_snapshots(runner, [application_id], hub_cap=hub_cap, ring_cap=ring_cap)
+    if application_id not in found:
+        raise NotFound("application", application_id)
+    return found[application_id]
+
+
+def read_snapshots(runner: QueryRunner | Transaction, application_ids: list[str], *,
+                   hub_cap: int, ring_cap: int) -> dict[str, Snapshot]:
+    """``read_snapshot`` for several applications in one statement, by application id;
+    an id not in the graph is not in the answer."""
     # read_plain: the answer holds lists and maps of plain values only (no nodes, no
     # relationships), which Record.data() would copy element by element for nothing
     # (a few hundred calls per decision, the largest share of its decoding time).
-    rows = runner.read_plain(SNAPSHOT, application_id=application_id, hub_cap=hub_cap,
-                             ring_cap=ring_cap, lists=Rel.LISTS.value,
-                             financed_states=list(FINANCED_STATES),
-                             fraud_rels=[r.value for r in FRAUD_LINK_RELS])
-    if not rows:
-        raise NotFound("application", application_id)
-    row = rows[0]
-    return Snapshot(facts=RuleFacts.model_validate(row), status=row["status"],
-                    decision_count=row["decision_count"],
-                    policy_body=(row["policy_bodies"] or [None])[0],
-                    ring_run=(row["ring_runs"] or [None])[0], ring_links=row["ring_links"],
-                    ring_members=row["ring_members"], hub_cap=hub_cap, ring_cap=ring_cap)
+    rows = runner.read_plain(SNAPSHOT, application_ids=application_ids, hub_cap=hub_cap,
+                             ring_cap=ring_cap, financed_states=list(FINANCED_STATES))
+    return {row["application_id"]: Snapshot(
+        facts=RuleFacts.model_validate(row), status=row["status"],
+        decision_count=row["decision_count"],
+        policy_body=(row["policy_bodies"] or [None])[0],
+        ring_run=(row["ring_runs"] or [None])[0], ring_links=row["ring_links"],
+        ring_members=row["ring_members"], hub_cap=hub_cap, ring_cap=ring_cap)
+        for row in rows}
 
 
 @dataclass

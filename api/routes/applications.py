@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from api.deps import LifecycleDep, RunnerDep, require
+from api.deps import BatcherDep, LifecycleDep, RunnerDep, require
 from api.roles import Permission
 from api.schemas import ApplicationIn, HumanReviewIn, RepaymentIn, TransitionIn
 from api.security import User
@@ -19,12 +19,16 @@ AppId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\
 
 
 @router.post("", response_model=Decision, status_code=201)
-def submit(body: ApplicationIn, ctx: LifecycleDep,  # type: ignore[valid-type]
-           user: Annotated[User, Depends(require(Permission.SUBMIT_APPLICATION))]) -> Response:
+async def submit(body: ApplicationIn, ctx: LifecycleDep,  # type: ignore[valid-type]
+                 batcher: BatcherDep,
+                 user: Annotated[User, Depends(require(Permission.SUBMIT_APPLICATION))]
+                 ) -> Response:
     """Submit one application (a contract row) and get the decision back synchronously:
-    tier, scores, reason codes. A bad field is a 422 naming it; nothing is written."""
-    decided = decision.submit_application(ctx, body.model_dump(),  # type: ignore[attr-defined]
-                                          actor=user.username)
+    tier, scores, reason codes. A bad field is a 422 naming it; nothing is written.
+    Submissions that arrive together are decided together (``api.batching``)."""
+    submission = decision.prepare(ctx, body.model_dump(),  # type: ignore[attr-defined]
+                                  actor=user.username)
+    decided = await batcher.decide(ctx, submission)
     # Serialised once, here: FastAPI would validate the Decision again against the
     # response model before writing the same JSON (the model still documents it).
     return Response(decided.model_dump_json(), status_code=201,

@@ -1,0 +1,73 @@
+"""Submissions decided together (one transaction) get exactly the decisions they get
+one by one, and a failure in the shared transaction is only its own submission's."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.runner import Query, QueryRunner
+from lifecycle import decision
+from lifecycle.context import Lifecycle
+from lifecycle.errors import IllegalTransition
+from tests.lifecycle.conftest import app, count
+from tests.utils import application_row
+
+WIPE = Query("test.together.wipe", "MATCH (n) DETACH DELETE n")
+DECISIONS = Query(
+    "test.together.decisions",
+    "MATCH (a:Application)-[:HAS_DECISION]->(d:Decision) "
+    "RETURN a.application_id AS id, count(d) AS n ORDER BY id",
+)
+
+# Five applications: the last three on one tablet with two earlier applicants each, so
+# the device velocity rule (R109) fires for the later ones, and one with an instalment
+# above half the income (R110): the batch must see what the earlier submissions wrote.
+ROWS = [application_row(1), application_row(2, device_id="tablet-7"),
+        application_row(3, device_id="tablet-7"), application_row(4, device_id="tablet-7"),
+        application_row(5, loan_amount="400000", monthly_income="8000")]
+
+
+def _essence(d: decision.Decision) -> tuple[object, ...]:
+    hits = [(h.code, h.reason) for h in d.signals.rule_hits] if d.signals else []
+    return (d.application_id, d.tier, d.outcome, d.points,
+            [r.code for r in d.reasons], hits, d.seq, d.case_id is not None)
+
+
+def test_decided_together_as_one_by_one(ctx: Lifecycle, runner: QueryRunner) -> None:
+    alone = [decision.submit_application(ctx, row) for row in ROWS]
+    runner.write(WIPE)
+    together = decision.submit_together(ctx, [decision.prepare(ctx, row) for row in ROWS])
+    assert all(isinstance(d, decision.Decision) for d in together)
+    assert [_essence(d) for d in together] == [_essence(d) for d in alone]  # type: ignore[arg-type]
+    assert {d.tier for d in alone} >= {"A", "B"}, "the rows should reach two tiers"
+    assert "R109" in [h[0] for h in _essence(alone[3])[5]]  # type: ignore[index]
+    assert runner.read(DECISIONS) == [{"id": f"APP{n:06d}", "n": 1} for n in range(1, 6)]
+    assert count(runner, "AuditEvent") == len(alone) + sum(d.case_id is not None for d in alone)
+
+
+def test_a_resubmission_fails_alone_and_its_upsert_is_undone(ctx: Lifecycle,
+                                                             runner: QueryRunner) -> None:
+    decision.submit_application(ctx, ROWS[0])
+    again = decision.prepare(ctx, {**ROWS[0], "loan_amount": "50000"})
+    outcomes = decision.submit_together(
+        ctx, [again, decision.prepare(ctx, ROWS[1]), decision.prepare(ctx, ROWS[2])])
+    assert isinstance(outcomes[0], IllegalTransition)
+    assert [o.application_id for o in outcomes[1:]] == ["APP000002", "APP000003"]  # type: ignore[union-attr]
+    assert app(runner, "APP000001")["loan_amount"] == 90000.0
+    assert [r["n"] for r in runner.read(DECISIONS)] == [1, 1, 1]
+
+
+def test_neo4j_down_is_every_submissions_answer(ctx: Lifecycle,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph.runner import DatabaseUnavailable
+
+    calls = []
+
+    def down(work):  # type: ignore[no-untyped-def]
+        calls.append(work)
+        raise DatabaseUnavailable("Neo4j at bolt://test does not answer")
+
+    monkeypatch.setattr(ctx.runner, "write_work", down)
+    outcomes = decision.submit_together(ctx, [decision.prepare(ctx, r) for r in ROWS[:3]])
+    assert all(isinstance(o, DatabaseUnavailable) for o in outcomes)
+    assert len(calls) == 1, "a database that does not answer is not asked three more times"
