@@ -25,6 +25,10 @@ that fail the contract dropped first) to ``POST /v1/applications``:
   step: how underwriters and dealer tablets submit. Latency from sending;
 * ``--soak S``: then the open loop for S seconds, with the server's resident memory (all
   its processes) sampled every ``--sample`` seconds; errors must be zero, memory flat.
+  ``timeline`` gives p50/p95/max and the machine's CPU steal per ``--sample`` window of
+  arrivals, to place a tail in time (against steal, and Neo4j's debug.log: checkpoints,
+  VM pauses). Every phase reports ``cpu_steal_pct``: the share of the machine's CPU time
+  the hypervisor gave to other guests, 0-45 % on this virtual machine in one afternoon.
 
 The server decides submissions that queue together in one transaction (``api.batching``);
 ``FRAUDGRAPH_API_BATCH_MAX=1`` in the environment makes it decide each alone, for a
@@ -205,20 +209,36 @@ class CpuMeter:
         self.server = server
         self.neo4j = _process(neo4j_pid)
 
-    def read(self) -> tuple[float, float, float]:
+    def read(self) -> tuple[float, float, float, tuple[float, float]]:
         server = float("nan")
         if self.server is not None and (parent := _process(self.server.pid)) is not None:
             server = sum(_cpu(p) for p in [parent, *parent.children(recursive=True)])
         neo = _cpu(self.neo4j) if self.neo4j is not None else float("nan")
-        return server, neo, time.process_time()
+        return server, neo, time.process_time(), _steal()
 
-    def per_request(self, before: tuple[float, float, float], requests: int) -> dict[str, Any]:
+    def per_request(self, before: tuple[float, float, float, tuple[float, float]],
+                    requests: int) -> dict[str, Any]:
         after = self.read()
         names = ("server", "neo4j", "client")
         figures = {f"{name}_cpu_ms_per_request": round(1000 * (b - a) / requests, 2)
-                   for name, a, b in zip(names, before, after, strict=True)
+                   for name, a, b in zip(names, before[:3], after[:3], strict=True)
                    if requests and b == b and a == a}  # NaN: not measurable
+        (steal0, total0), (steal1, total1) = before[3], after[3]
+        if total1 > total0:
+            figures["cpu_steal_pct"] = round(100 * (steal1 - steal0) / (total1 - total0), 1)
         return figures | {"loadavg_1m": round(os.getloadavg()[0], 2)}
+
+
+def _steal() -> tuple[float, float]:
+    """(steal, all) CPU time of the machine from /proc/stat: the share the hypervisor
+    gave to other guests. On this virtual machine it rose to 10-30 % under load and
+    moves the tail; each phase reports it (0, 0 where /proc/stat is not there)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0, 0.0
+    values = [float(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (values[7] if len(values) > 7 else 0.0), sum(values)
 
 
 def _process(pid: int | None) -> psutil.Process | None:
@@ -397,12 +417,13 @@ class Submitter:
         self.signals: Counter[str] = Counter()
         self.tiers: Counter[str] = Counter()
         self.latencies: list[float] = []
+        self.started: list[float] = []
         self.transport_errors: Counter[str] = Counter()
 
     def reset(self) -> None:
         self.statuses, self.signals, self.tiers, self.latencies = (
             Counter(), Counter(), Counter(), [])
-        self.transport_errors = Counter()
+        self.started, self.transport_errors = [], Counter()
 
     async def submit(self, started: float | None = None) -> None:
         row = next(self.rows, None)
@@ -415,6 +436,7 @@ class Submitter:
             status = 599  # no answer at all
             self.transport_errors[str(exc)] += 1
         self.latencies.append(time.perf_counter() - started)
+        self.started.append(started)
         self.statuses[status] += 1
         if status == 201:
             body = json.loads(content)
@@ -452,6 +474,7 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
     interval = 1.0 / rate
     tasks: set[asyncio.Task[None]] = set()
     memory: list[tuple[float, float]] = []
+    steal: list[tuple[float, float]] = []  # the machine's (steal, all) CPU at each sample
     in_flight_max = 0
     cpu = sub.meter.read()
     started = time.perf_counter()
@@ -466,14 +489,19 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
         task.add_done_callback(tasks.discard)
         in_flight_max = max(in_flight_max, len(tasks))
         n += 1
-        if sample and server is not None and time.perf_counter() >= next_sample:
-            memory.append((round(time.perf_counter() - started, 1), server_rss_mib(server)))
+        if sample and time.perf_counter() >= next_sample:
+            steal.append(_steal())
+            if server is not None:
+                memory.append((round(time.perf_counter() - started, 1),
+                               server_rss_mib(server)))
             next_sample += sample
     await asyncio.gather(*tasks)
     extra = (sub.extra() | {"rate_per_s": rate, "max_in_flight": in_flight_max}
              | sub.meter.per_request(cpu, len(sub.latencies)))
     if memory:
         extra["server_rss_mib"] = _memory_summary(memory)
+    if sample:
+        extra["timeline"] = _timeline(sub, started, sample, steal + [_steal()])
     return figures(name, sub.latencies, time.perf_counter() - started, sub.statuses, **extra)
 
 
@@ -520,6 +548,28 @@ def think_rows(clients: int, think_ms: float, duration: float) -> int:
     """An upper bound of the submissions of a think-time phase (answers taking no time)."""
     rate = min(clients / max(think_ms / 1000, 0.005), 400.0)
     return int(1.2 * rate * duration) + 2 * clients
+
+
+def _timeline(sub: Submitter, origin: float, window: float,
+              steal: list[tuple[float, float]]) -> list[list[float | None]]:
+    """Per window of arrivals: [start s, requests, p50 ms, p95 ms, max ms, CPU steal %],
+    to place a tail in time, against the hypervisor's steal and Neo4j's debug.log
+    (checkpoints, VM pauses). ``steal`` holds the machine's counters at each window's
+    start, and one more at the end."""
+    buckets: dict[int, list[float]] = {}
+    for started, latency in zip(sub.started, sub.latencies, strict=True):
+        buckets.setdefault(int((started - origin) // window), []).append(latency)
+    rows: list[list[float | None]] = []
+    for k in sorted(buckets):
+        ordered = sorted(buckets[k])
+        share = None
+        if k + 1 < len(steal) and steal[k + 1][1] > steal[k][1]:
+            share = round(100 * (steal[k + 1][0] - steal[k][0])
+                          / (steal[k + 1][1] - steal[k][1]), 1)
+        rows.append([round(k * window, 1), len(ordered),
+                     *(round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
+                       for p in (0.5, 0.95)), round(1000 * ordered[-1], 1), share])
+    return rows
 
 
 def _memory_summary(samples: list[tuple[float, float]]) -> dict[str, Any]:
