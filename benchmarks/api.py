@@ -223,15 +223,15 @@ class CpuMeter:
         figures = {f"{name}_cpu_ms_per_request": round(1000 * (b - a) / requests, 2)
                    for name, a, b in zip(names, before[:3], after[:3], strict=True)
                    if requests and b == b and a == a}  # NaN: not measurable
-        (steal0, total0), (steal1, total1) = before[3], after[3]
-        if total1 > total0:
-            figures["cpu_steal_pct"] = round(100 * (steal1 - steal0) / (total1 - total0), 1)
+        steal = _steal_pct(before[3], after[3])
+        if steal is not None:
+            figures["cpu_steal_pct"] = steal
         return figures | {"loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
 def _steal() -> tuple[float, float]:
     """(steal, all) CPU time of the machine from /proc/stat: the share the hypervisor
-    gave to other guests. On this virtual machine it rose to 10-30 % under load and
+    gave to other guests. On this virtual machine it rose to 10-45 % under load and
     moves the tail; each phase reports it (0, 0 where /proc/stat is not there)."""
     try:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
@@ -239,6 +239,12 @@ def _steal() -> tuple[float, float]:
         return 0.0, 0.0
     values = [float(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
     return (values[7] if len(values) > 7 else 0.0), sum(values)
+
+
+def _steal_pct(before: tuple[float, float], after: tuple[float, float]) -> float | None:
+    """Steal between two ``_steal`` readings, in % of all CPU time; None if none passed."""
+    (steal0, total0), (steal1, total1) = before, after
+    return round(100 * (steal1 - steal0) / (total1 - total0), 1) if total1 > total0 else None
 
 
 def _process(pid: int | None) -> psutil.Process | None:
@@ -269,14 +275,17 @@ def server_rss_mib(process: subprocess.Popen[bytes]) -> float:
 # ----------------------------------------------------------------------------- figures
 
 
+def _percentile(ordered: list[float], p: float) -> float:
+    """The ``p`` quantile of a sorted, non-empty list (nearest rank, no interpolation)."""
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
 def figures(name: str, latencies: list[float], seconds: float,
             statuses: Counter[int] | None = None, **extra: Any) -> dict[str, Any]:
     ordered = sorted(latencies)
 
     def pct(p: float) -> float | None:
-        if not ordered:
-            return None
-        return round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
+        return round(1000 * _percentile(ordered, p), 2) if ordered else None
 
     record: dict[str, Any] = {
         "phase": name, "requests": len(ordered), "seconds": round(seconds, 2),
@@ -474,7 +483,7 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
     interval = 1.0 / rate
     tasks: set[asyncio.Task[None]] = set()
     memory: list[tuple[float, float]] = []
-    steal: list[tuple[float, float]] = []  # the machine's (steal, all) CPU at each sample
+    steal: dict[int, tuple[float, float]] = {}  # the machine's (steal, all) CPU by window
     in_flight_max = 0
     cpu = sub.meter.read()
     started = time.perf_counter()
@@ -490,7 +499,7 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
         in_flight_max = max(in_flight_max, len(tasks))
         n += 1
         if sample and time.perf_counter() >= next_sample:
-            steal.append(_steal())
+            steal[int((time.perf_counter() - started) // sample)] = _steal()
             if server is not None:
                 memory.append((round(time.perf_counter() - started, 1),
                                server_rss_mib(server)))
@@ -501,7 +510,7 @@ async def open_loop(sub: Submitter, rate: float, duration: float, name: str,
     if memory:
         extra["server_rss_mib"] = _memory_summary(memory)
     if sample:
-        extra["timeline"] = _timeline(sub, started, sample, steal + [_steal()])
+        extra["timeline"] = _timeline(sub, started, sample, steal, _steal())
     return figures(name, sub.latencies, time.perf_counter() - started, sub.statuses, **extra)
 
 
@@ -551,24 +560,24 @@ def think_rows(clients: int, think_ms: float, duration: float) -> int:
 
 
 def _timeline(sub: Submitter, origin: float, window: float,
-              steal: list[tuple[float, float]]) -> list[list[float | None]]:
+              steal: dict[int, tuple[float, float]], end: tuple[float, float]
+              ) -> list[list[float | None]]:
     """Per window of arrivals: [start s, requests, p50 ms, p95 ms, max ms, CPU steal %],
     to place a tail in time, against the hypervisor's steal and Neo4j's debug.log
-    (checkpoints, VM pauses). ``steal`` holds the machine's counters at each window's
-    start, and one more at the end."""
+    (checkpoints, VM pauses). ``steal`` holds the machine's counters read early in each
+    window (by window number), ``end`` the counters after the last answer; a window
+    without a reading, or without one after it, has no steal figure."""
     buckets: dict[int, list[float]] = {}
     for started, latency in zip(sub.started, sub.latencies, strict=True):
         buckets.setdefault(int((started - origin) // window), []).append(latency)
     rows: list[list[float | None]] = []
     for k in sorted(buckets):
         ordered = sorted(buckets[k])
-        share = None
-        if k + 1 < len(steal) and steal[k + 1][1] > steal[k][1]:
-            share = round(100 * (steal[k + 1][0] - steal[k][0])
-                          / (steal[k + 1][1] - steal[k][1]), 1)
+        after = steal.get(k + 1, end if k == max(buckets) else None)
+        share = _steal_pct(steal[k], after) if k in steal and after else None
         rows.append([round(k * window, 1), len(ordered),
-                     *(round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
-                       for p in (0.5, 0.95)), round(1000 * ordered[-1], 1), share])
+                     *(round(1000 * _percentile(ordered, p), 1) for p in (0.5, 0.95)),
+                     round(1000 * ordered[-1], 1), share])
     return rows
 
 
