@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     gnn_score_fanout: int = Field(default=10, ge=1, validation_alias="FRAUDGRAPH_GNN_FANOUT")
     # Identifiers with more links than this take span and dealer count from a cache.
     gnn_hub_cap: int = Field(default=200, ge=1, validation_alias="FRAUDGRAPH_GNN_HUB_CAP")
+    # torch's intra-op threads for the decision's GNN score: one application's
+    # neighbourhood is too small to split across cores.
+    gnn_score_threads: int = Field(default=1, ge=1,
+                                   validation_alias="FRAUDGRAPH_GNN_SCORE_THREADS")
 
     # --- lifecycle (issue 5): fields below this line
     lifecycle_policy_path: Path | None = Field(

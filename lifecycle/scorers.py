@@ -131,6 +131,16 @@ class GnnScorer:
                 self._challenger = self._load_challenger(registry)
             self._loaded = True
 
+    def _limit_threads(self) -> None:
+        # With torch's default of one thread per core, a decision scored on the main
+        # thread (replay, the lifecycle CLI) split each of its small operators across the
+        # cores and spent 18.9 ms of CPU where one thread spends 8.8 (two cores,
+        # 2026-12-05; the API's worker threads showed no difference). The setting holds
+        # for the calling thread, so every call sets it (a fraction of a microsecond).
+        torch = _module("torch")
+        if torch is not None:
+            torch.set_num_threads(self._settings.gnn_score_threads)
+
     def _load_challenger(self, registry: Any) -> Any:
         # A challenger that fails to load only loses its shadow scores, never a decision.
         try:
@@ -145,12 +155,14 @@ class GnnScorer:
             return ScoreSignal.unavailable("gnn", "U_GNN_MISSING",
                                            "gnn.score / gnn.registry not installed")
         self.warm_up()
+        self._limit_threads()
         if self._model is None:
             return ScoreSignal.unavailable("gnn", "U_GNN_NO_CHAMPION",
                                            "no champion model is promoted")
         try:
-            result = scoring.score_application(runner, application_id, self._model,
-                                               shadow=self._challenger)
+            result = scoring.score_application(
+                runner, application_id, self._model, self._settings.gnn_score_fanout,
+                shadow=self._challenger, hub_cap=self._settings.gnn_hub_cap)
         except Exception as exc:  # a failing scorer must not stop origination
             log.warning("gnn scorer failed", application_id=application_id,
                         error=type(exc).__name__)

@@ -171,3 +171,24 @@ def load_champion_or_none(settings: Settings) -> LoadedModel | None:
         return load_champion(settings)
     except ModelNotFound:
         return None
+
+
+def test_the_decision_scores_with_the_configured_fanout(runner: QueryRunner,
+                                                        tmp_path: Path) -> None:
+    apps, links = ring_tables(groups=40)
+    write_tables(runner, apps, links)
+    pg = load_graph(runner)
+    run = evaluate(pg, CONFIG.model_copy(update={"train": TrainConfig(epochs=2)}))
+    settings = Settings(var_dir=tmp_path, gnn_score_fanout=1)
+    register_run(settings, pg, run, CONFIG, GNN)
+    champion = load_champion(settings)
+    ids = list(pg.apps["application_id"][:60])
+    # Applications whose score depends on how many neighbours are read, so that the
+    # comparison below can tell the configured fanout from the default.
+    differ = [i for i in ids if score_application(runner, i, champion, 1).score
+              != pytest.approx(score_application(runner, i, champion, 10).score)]
+    assert differ
+    scorer = gnn_scorer(settings)
+    for app_id in differ[:5]:
+        assert scorer(runner, app_id).score == pytest.approx(
+            score_application(runner, app_id, champion, 1).score)
