@@ -21,9 +21,15 @@ def test_the_gnn_scorer_sets_torch_threads_on_the_thread_that_scores(
     seen: dict[str, object] = {}
 
     def score_elsewhere() -> None:
+        # A thread's setting also becomes what later new threads start with: put it
+        # back, so that no other test inherits this one's.
+        before = torch.get_num_threads()
         torch.set_num_threads(2)
-        seen["signal"] = scorer(runner, "APP-NONE")
-        seen["threads"] = torch.get_num_threads()
+        try:
+            seen["signal"] = scorer(runner, "APP-NONE")
+            seen["threads"] = torch.get_num_threads()
+        finally:
+            torch.set_num_threads(before)
 
     worker = threading.Thread(target=score_elsewhere)
     worker.start()
