@@ -8,6 +8,9 @@
     # p50/p95 of score_application against what is loaded now (e.g. the shared 1M graph:
     # set -a; . var/shared-1m.env; set +a), with a saved model or one trained on 20k:
     .venv/bin/python -m benchmarks.gnn latency --samples 300 [--version V]
+    # ... and batches of 8 and 16 scored one by one against together (one read, one pass):
+    .venv/bin/python -m benchmarks.gnn latency --samples 320 --stored-only --together 8 \
+        --together 16 --version V
     # GraphSAGE vs R-GCN vs HGT on the same graphs (built from the exports):
     .venv/bin/python -m benchmarks.gnn arch --applications 20000 --seeds 1,2,3
 
@@ -47,6 +50,7 @@ from gnn.score import (
     one_application,
     read_neighbourhood,
     score_application,
+    score_applications,
     write_hub_stats,
 )
 from gnn.train import fit, predict
@@ -428,6 +432,27 @@ def _latency_pass(runner: QueryRunner, model: LoadedModel, ids: list[str], fanou
     return {name: _percentiles(values) for name, values in parts.items() if values}
 
 
+def _together_pass(runner: QueryRunner, model: LoadedModel, ids: list[str], fanout: int,
+                   hub_cap: int, size: int) -> dict[str, float | int]:
+    """A batch of ``size`` applications scored one by one (``score_application`` each,
+    the reference) and together (``score_applications``: one read, one pass), batch by
+    batch alternated so both see the same load; wall and thread CPU per application."""
+    parts: dict[str, list[float]] = {k: [] for n in ("one_by_one", "together")
+                                     for k in (n, f"{n}_cpu")}
+    score_applications(runner, ids[:size], model, fanout, hub_cap=hub_cap)  # query plan
+    batches = [ids[i:i + size] for i in range(0, len(ids) - size + 1, size)]
+    for batch in batches:
+        _timed(parts, "one_by_one", lambda b: [score_application(runner, i, model, fanout,
+                                                                 hub_cap=hub_cap)
+                                               for i in b], batch)
+        _timed(parts, "together", score_applications, runner, batch, model, fanout, None,
+               hub_cap)
+    per_app = {name: round(float(np.mean(values)) * 1e3 / size, 3)
+               for name, values in parts.items()}
+    return {"batch": size, "batches": len(batches),
+            **{f"{name}_ms_per_application": v for name, v in per_app.items()}}
+
+
 def latency(args: argparse.Namespace) -> None:
     """``score_application`` end to end on random applications of the loaded graph, then
     the same applications part by part: Cypher read, subgraph, network + reasons, each
@@ -455,6 +480,9 @@ def latency(args: argparse.Namespace) -> None:
                    "hub_nodes": written, "hub_cap": hub_cap})
         _emit({**base, "hubs": f"stored statistics above {hub_cap} links",
                **_latency_pass(runner, model, ids, fanout, hub_cap, before)})
+        for size in args.together:
+            _emit({**base, "pass": "together", **_together_pass(runner, model, ids, fanout,
+                                                                hub_cap, size)})
 
 
 def main() -> None:
@@ -494,6 +522,10 @@ def main() -> None:
                                         "runs alternated with this one (before/after)")
     sub.choices["latency"].add_argument("--save", action="store_true",
                                         help="save the model trained here (model dir)")
+    sub.choices["latency"].add_argument("--together", type=int, action="append",
+                                        default=[], metavar="K",
+                                        help="also score batches of K one by one and "
+                                        "together (score_applications); repeatable")
     sub.choices["latency"].add_argument("--stored-only", action="store_true",
                                         help="skip the pass that scans every hub and the "
                                         "write_hub_stats refresh (statistics already there)")

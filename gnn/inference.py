@@ -1,6 +1,6 @@
-"""The R-GCN's forward pass for one small subgraph: ``OneApplicationRgcn`` (two layers,
-what scoring one application runs) and ``FusedRgcn`` (any depth, each layer's
-per-edge-type convolutions fused).
+"""The R-GCN's forward pass for small subgraphs: ``OneApplicationRgcn`` (two layers,
+what scoring runs: one application's subgraph, or a batch's as disjoint blocks) and
+``FusedRgcn`` (any depth, each layer's per-edge-type convolutions fused).
 
 Scoring one application runs the network on ~100 nodes, where the cost is not
 arithmetic but one module call per edge type and layer (36 ``GraphConv`` calls for two
@@ -88,10 +88,13 @@ class FusedRgcn:
 
 @dataclass
 class Neighbourhood:
-    """One application's two-hop subgraph in the flat form ``OneApplicationRgcn`` takes:
-    the application is row 0 of ``x_app``; identifier (dealer, agent) nodes of every type
-    are rows of ``x_node``, ``node_type`` saying which; every edge from an application
-    to a node carries its relationship's number (``rels`` of the network)."""
+    """Two-hop subgraphs in the flat form ``OneApplicationRgcn`` takes: applications are
+    rows of ``x_app``, the scored ones at ``roots``; identifier (dealer, agent) nodes of
+    every type are rows of ``x_node``, ``node_type`` saying which; every edge from an
+    application to a node carries its relationship's number (``rels`` of the network).
+    Several applications' subgraphs are disjoint blocks of the same tables, so each
+    root's score depends on its own block only; ``own_edges`` are the edges of the
+    roots themselves, ``own_root`` which root (position in ``roots``) each belongs to."""
 
     x_app: Tensor  # [apps, app features], scaled
     x_node: Tensor  # [nodes, node features], scaled
@@ -99,12 +102,16 @@ class Neighbourhood:
     edge_app: Tensor  # [edges] application row
     edge_node: Tensor  # [edges] node row
     edge_rel: Tensor  # [edges] relationship number
+    roots: Tensor  # [scored] application row of each scored application
+    own_edges: Tensor  # [own edges] index into the edges
+    own_root: Tensor  # [own edges] position in ``roots``
 
 
 class OneApplicationRgcn:
-    """A two-layer R-GCN's score of one application (and what its reasons need), computing
-    only what that score depends on: every node's input projection, the first layer for
-    the application's identifiers and for itself, the second for itself.
+    """A two-layer R-GCN's score of the scored applications (and what their reasons need),
+    computing only what those scores depend on: every node's input projection, the first
+    layer for the scored applications' identifiers and for themselves, the second for
+    themselves.
 
     ``FusedRgcn`` runs every edge type's aggregation for every node of the subgraph (one
     ~5-call step per edge type and layer; the ~40 other applications' first layer is never
@@ -159,8 +166,8 @@ class OneApplicationRgcn:
         return torch.nn.functional.layer_norm(h, (self.hidden,), eps=self.eps) * weight + bias
 
     def layers(self, g: Neighbourhood) -> tuple[Tensor, Tensor, Tensor]:
-        """The application's projection (row 0 of all applications'), the nodes' first
-        layer, and the application's logit."""
+        """The scored applications' projections, the nodes' first layer, and the scored
+        applications' logits (one per root)."""
         h_app = torch.relu(g.x_app @ self.app_in_w + self.app_in_b)
         t = g.node_type
         h_node = torch.relu(torch.bmm(g.x_node.unsqueeze(1), self.in_w[t]).squeeze(1)
@@ -175,14 +182,18 @@ class OneApplicationRgcn:
         # Every edge type's bias and root term count, messages or not (as in training).
         pre = total + self.bias1[t] + torch.bmm(h_node.unsqueeze(1), self.root1[t]).squeeze(1)
         h1_node = torch.relu(self._norm(pre, self.norm1[0][t], self.norm1[1][t]))
-        # The application: mean over its nodes per relationship, twice.
-        own = g.edge_app == 0
-        node, rel = g.edge_node[own], g.edge_rel[own]
-        weight = (1.0 / torch.bincount(rel, minlength=n_rel).float())[rel].unsqueeze(1)
-        h = h_app[0]
-        for (w_rel, bias, root, norm), source in zip(self.app_layers, (h_node, h1_node),
-                                                     strict=True):
+        # Each scored application: mean over its nodes per relationship, twice.
+        node, rel, root = g.edge_node[g.own_edges], g.edge_rel[g.own_edges], g.own_root
+        n_roots = len(g.roots)
+        own_key = root * n_rel + rel
+        per_rel = torch.bincount(own_key, minlength=n_roots * n_rel).float()
+        weight = (1.0 / per_rel[own_key]).unsqueeze(1)
+        h_roots = h_app[g.roots]
+        h = h_roots
+        for (w_rel, bias, root_w, norm), source in zip(self.app_layers, (h_node, h1_node),
+                                                       strict=True):
             msg = torch.bmm(source[node].unsqueeze(1), w_rel[rel]).squeeze(1) * weight
-            h = torch.relu(norm(msg.sum(0) + bias + h @ root))
-        logit = self.head(torch.cat([h_app[0], h])).squeeze(-1)
-        return h_app[0], h1_node, logit
+            summed = h.new_zeros(n_roots, self.hidden).index_add(0, root, msg)
+            h = torch.relu(norm(summed + bias + h @ root_w))
+        logits = self.head(torch.cat([h_roots, h], dim=1)).squeeze(-1)
+        return h_roots, h1_node, logits

@@ -14,6 +14,9 @@ applications (a dealer, a sales agent, a carrier NAT address, a giant employer: 
 count from Neo4j's degree store, its first/last submission and dealer count are read
 from the node, where ``write_hub_stats`` (run by ``score_portfolio``) stores them. A
 hub without them yet (new since the last batch) is scanned as before.
+``score_applications`` scores a batch of submissions the same way, with one read for
+all of them and, for the R-GCN, one forward and one backward pass over their subgraphs
+as disjoint blocks of one flat table (``flat_neighbourhoods``, ``explain_flat_many``).
 
 When the champion is a LightGBM baseline (it beat the GNN), ``score_application`` scores
 with it instead (``gnn.baseline_score``): same result type, reasons from its per-feature
@@ -93,11 +96,12 @@ class ApplicationNotFound(LookupError):
 # Relationship types are schema constants written into the patterns so that Neo4j
 # expands only those (an application also has installments and ring memberships) and
 # COUNT { (i)<-[:T1|T2]-() } reads the degree store instead of walking a hub.
-READ_NEIGHBOURHOOD = Query(
-    "gnn.read_neighbourhood",
+READ_NEIGHBOURHOODS = Query(
+    "gnn.read_neighbourhoods",
     f"""
     {LATEST_RUN_CALL}
-    MATCH (a:{APP} {{application_id: $application_id}})
+    UNWIND $application_ids AS application_id
+    MATCH (a:{APP} {{application_id: application_id}})
     WITH a, run, a.submitted_at.epochSeconds AS t
     CALL (a, t, run) {{
       OPTIONAL MATCH (a)-[r:{_ANY}]->(i)
@@ -147,13 +151,23 @@ def read_neighbourhood(runner: QueryRunner, application_id: str, fanout: int,
     submission: this application's when it is newer). With ``rings``, every application
     read also carries its ring in the latest detection run (``ring``; rule 1 of
     ``gnn.ring_features``), and the scored one whether it came after that run."""
+    hoods = read_neighbourhoods(runner, [application_id], fanout, hub_cap, rings)
+    if application_id not in hoods:
+        raise ApplicationNotFound(f"no application {application_id!r} in the graph")
+    return hoods[application_id]
+
+
+def read_neighbourhoods(runner: QueryRunner, application_ids: list[str], fanout: int,
+                        hub_cap: int = HUB_CAP, rings: bool = False
+                        ) -> dict[str, dict[str, Any]]:
+    """``read_neighbourhood`` of several applications in one statement (one round trip
+    for a batch of submissions), by application id; an id not in the graph is not in
+    the answer."""
     # Plain values only: read as the driver decodes them (``Record.data()`` re-walks the
     # ~1,000 values of the answer in Python, ~3 ms of CPU per call).
-    rows = runner.read_plain(READ_NEIGHBOURHOOD, application_id=application_id,
+    rows = runner.read_plain(READ_NEIGHBOURHOODS, application_ids=application_ids,
                              fanout=fanout, hub_cap=hub_cap, rings=rings)
-    if not rows:
-        raise ApplicationNotFound(f"no application {application_id!r} in the graph")
-    return rows[0]
+    return {row["app"]["application_id"]: row for row in rows}
 
 
 def _hub_stats_query(label: str) -> Query:
@@ -295,25 +309,52 @@ def flat_neighbourhood(hood: dict[str, Any], loaded: LoadedModel,
                        net: OneApplicationRgcn) -> tuple[Neighbourhood, list[dict[str, Any]]]:
     """The same subgraph as ``neighbourhood_graph``, in the flat form of
     ``OneApplicationRgcn`` (identifier rows of every type in one table)."""
+    flat, infos = flat_neighbourhoods([hood], loaded, net)
+    return flat, infos[0]
+
+
+def flat_neighbourhoods(hoods: list[dict[str, Any]], loaded: LoadedModel,
+                        net: OneApplicationRgcn
+                        ) -> tuple[Neighbourhood, list[list[dict[str, Any]]]]:
+    """Several applications' subgraphs as disjoint blocks of one flat ``Neighbourhood``
+    (an application or identifier in two of them appears in both, so each score is the
+    one it gets alone), with each one's link items (``row``: its identifier's row)."""
     rel_no = {rel: i for i, rel in enumerate(net.rels)}
     type_no = {t: i for i, t in enumerate(net.node_types)}
-    walk = _walk(hood)
-    stats = [node[1:] for node in walk.nodes]
-    types = [type_no[node[0]] for node in walk.nodes]
-    edges = [(pos, node, rel_no[rel]) for pos, node, rel, _ in walk.edges]
-    info = [{**item, "row": item["node"]} for item in walk.info]
-    apps, app_links = walk.apps, walk.app_links
+    apps: list[dict[str, Any]] = []
+    app_links: list[set[str]] = []
+    stats: list[tuple[float, float, float]] = []
+    types: list[int] = []
+    edges: list[tuple[int, int, int]] = []
+    roots: list[int] = []
+    own: list[tuple[int, int]] = []  # (edge, root)
+    infos: list[list[dict[str, Any]]] = []
+    for root, hood in enumerate(hoods):
+        walk = _walk(hood)
+        app_base, node_base = len(apps), len(stats)
+        roots.append(app_base)
+        apps += walk.apps
+        app_links += walk.app_links
+        stats += [node[1:] for node in walk.nodes]
+        types += [type_no[node[0]] for node in walk.nodes]
+        for pos, node, rel, is_own in walk.edges:
+            if is_own:
+                own.append((len(edges), root))
+            edges.append((app_base + pos, node_base + node, rel_no[rel]))
+        infos.append([{**item, "row": node_base + item["node"]} for item in walk.info])
     raw = np.asarray(stats, dtype=float).reshape(-1, 3)
     feats = node_feature_rows(raw[:, 0], raw[:, 1], raw[:, 2])
     mean, std = _node_scaling(loaded, net)
     node_type = np.asarray(types, dtype=np.int64)
     pairs = torch.tensor(edges, dtype=torch.long).reshape(-1, 3).t()
+    own_pairs = torch.tensor(own, dtype=torch.long).reshape(-1, 2).t()
     return Neighbourhood(
         x_app=torch.from_numpy(_own_rows(apps, app_links, loaded)),
         x_node=torch.from_numpy(((feats - mean[node_type]) / std[node_type])
                                 .astype(np.float32)),
         node_type=torch.from_numpy(node_type), edge_app=pairs[0], edge_node=pairs[1],
-        edge_rel=pairs[2]), info
+        edge_rel=pairs[2], roots=torch.tensor(roots, dtype=torch.long),
+        own_edges=own_pairs[0], own_root=own_pairs[1]), infos
 
 
 def _node_scaling(loaded: LoadedModel, net: OneApplicationRgcn
@@ -346,25 +387,41 @@ def explain_flat(loaded: LoadedModel, net: OneApplicationRgcn, g: Neighbourhood,
     """``explain`` on the flat network: the same score and reasons (gradient x activation
     of each identifier's first layer, gradient x input of the application's features),
     with gradients taken for those tensors only, not for the weights."""
+    return explain_flat_many(loaded, net, g, [info], with_reasons)[0]
+
+
+def explain_flat_many(loaded: LoadedModel, net: OneApplicationRgcn, g: Neighbourhood,
+                      infos: list[list[dict[str, Any]]], with_reasons: bool = True
+                      ) -> list[tuple[float, list[str], list[str]]]:
+    """``explain_flat`` for every scored application of ``g`` in one forward and one
+    backward pass: the blocks are disjoint, so the gradient of the summed logits at one
+    application's tensors is the gradient of its own logit."""
     if not with_reasons:
         with torch.inference_mode():
-            return float(torch.sigmoid(net.layers(g)[2])), [], []
+            scores = torch.sigmoid(net.layers(g)[2]).tolist()
+        return [(score, [], []) for score in scores]
     x_app = g.x_app.requires_grad_()
-    _, hidden, logit = net.layers(g)
-    grad_hidden, grad_x = torch.autograd.grad(logit, [hidden, x_app], allow_unused=True)
-    pushes: list[tuple[float, str, str]] = []
-    if grad_hidden is not None:
-        weights = (grad_hidden * hidden).sum(1).detach().tolist()
-        pushes += [(weights[item["row"]], *_link_reason(item)) for item in info
-                   if item["others"] > 0]  # an unshared identifier is no relationship
-    if grad_x is not None:
-        own = x_app[0].detach()
-        contrib = (grad_x[0] * own).tolist()
-        pushes += [(c, *feature_reason(name, v)) for name, c, v in
-                   zip(loaded.spec.app_features, contrib, own.tolist(), strict=True)]
-    pushes.sort(key=lambda p: -p[0])
-    top = [p for p in pushes if p[0] > 0][:MAX_REASONS]
-    return float(torch.sigmoid(logit.detach())), [p[2] for p in top], [p[1] for p in top]
+    _, hidden, logits = net.layers(g)
+    grad_hidden, grad_x = torch.autograd.grad(logits.sum(), [hidden, x_app],
+                                              allow_unused=True)
+    weights = (grad_hidden * hidden).sum(1).tolist() if grad_hidden is not None else None
+    own = x_app[g.roots].detach()
+    contribs = (grad_x[g.roots] * own).tolist() if grad_x is not None else None
+    own_values = own.tolist()
+    scores = torch.sigmoid(logits.detach()).tolist()
+    explained = []
+    for k, info in enumerate(infos):
+        pushes: list[tuple[float, str, str]] = []
+        if weights is not None:
+            pushes += [(weights[item["row"]], *_link_reason(item)) for item in info
+                       if item["others"] > 0]  # an unshared identifier is no relationship
+        if contribs is not None:
+            pushes += [(c, *feature_reason(name, v)) for name, c, v in
+                       zip(loaded.spec.app_features, contribs[k], own_values[k], strict=True)]
+        pushes.sort(key=lambda p: -p[0])
+        top = [p for p in pushes if p[0] > 0][:MAX_REASONS]
+        explained.append((scores[k], [p[2] for p in top], [p[1] for p in top]))
+    return explained
 
 
 def _link_reason(item: dict[str, Any]) -> tuple[str, str]:
@@ -436,15 +493,11 @@ def _score(runner: QueryRunner, application_id: str, model: LoadedModel, fanout:
             ring = hoods["ring"]
         return explain_gbt(model, gbt_row(row, model, ring),
                            MAX_REASONS if with_reasons else 0)
-    key = f"gnn-rings-{rings}"
+    key = _hood_key(rings)
     if key not in hoods:  # read once, shared by the champion and a GNN shadow
-        hood = read_neighbourhood(runner, application_id, fanout, hub_cap, rings)
-        if rings:  # rules 2 and 3 for the scored application
-            if "ring" not in hoods:
-                hoods["ring"] = resolve_ring(runner, application_id, hood["app"]["ring"],
-                                             hood["app"]["after_run"], ring_match)
-            hood["app"]["ring"] = hoods["ring"]
-        hoods[key] = hood
+        _keep(runner, application_id,
+              read_neighbourhood(runner, application_id, fanout, hub_cap, rings), rings,
+              hoods, ring_match)
     hood = hoods[key]
     net = one_application(model)
     if net is not None:
@@ -457,6 +510,43 @@ def _score(runner: QueryRunner, application_id: str, model: LoadedModel, fanout:
     with torch.inference_mode():
         layers = net.layers(data.x_dict, data.edge_index_dict)
         return float(torch.sigmoid(net.logits(layers)[0])), [], []
+
+
+def _hood_key(rings: bool) -> str:
+    return f"gnn-rings-{rings}"
+
+
+def _keep(runner: QueryRunner, application_id: str, hood: dict[str, Any], rings: bool,
+          hoods: dict[str, Any], ring_match: Any) -> dict[str, Any]:
+    """Keep a neighbourhood read in ``hoods`` (with a ring model, after rules 2 and 3 of
+    ``gnn.ring_features`` for the scored application), for each model that scores it."""
+    if rings:
+        if "ring" not in hoods:
+            hoods["ring"] = resolve_ring(runner, application_id, hood["app"]["ring"],
+                                         hood["app"]["after_run"], ring_match)
+        hood["app"]["ring"] = hoods["ring"]
+    hoods[_hood_key(rings)] = hood
+    return hoods
+
+
+def _result(application_id: str, model: LoadedModel, explained: tuple[float, list[str],
+            list[str]], shadow: ShadowScore | None) -> GnnScore:
+    score, reasons, codes = explained
+    return GnnScore(application_id=application_id, score=score,
+                    model_version=model.version, model_kind=model.kind,
+                    threshold=model.meta.threshold,
+                    flagged=score >= model.meta.threshold, reasons=reasons,
+                    reason_codes=codes, shadow=shadow)
+
+
+def _shadow(runner: QueryRunner, application_id: str, shadow: LoadedModel | None,
+            fanout: int, hub_cap: int, hoods: dict[str, Any], ring_match: Any
+            ) -> ShadowScore | None:
+    if shadow is None:
+        return None
+    value, _, _ = _score(runner, application_id, shadow, fanout, hub_cap, hoods, False,
+                         ring_match)
+    return ShadowScore(model_version=shadow.version, score=value)
 
 
 def score_application(runner: QueryRunner, application_id: str, model: LoadedModel,
@@ -472,18 +562,43 @@ def score_application(runner: QueryRunner, application_id: str, model: LoadedMod
     submitted after the latest detection run).
     """
     hoods: dict[str, Any] = {}
-    score, reasons, codes = _score(runner, application_id, model, fanout, hub_cap, hoods,
-                                   True, ring_match)
-    shadow_score = None
-    if shadow is not None:
-        value, _, _ = _score(runner, application_id, shadow, fanout, hub_cap, hoods, False,
-                             ring_match)
-        shadow_score = ShadowScore(model_version=shadow.version, score=value)
-    return GnnScore(application_id=application_id, score=score,
-                    model_version=model.version, model_kind=model.kind,
-                    threshold=model.meta.threshold,
-                    flagged=score >= model.meta.threshold, reasons=reasons,
-                    reason_codes=codes, shadow=shadow_score)
+    explained = _score(runner, application_id, model, fanout, hub_cap, hoods, True,
+                       ring_match)
+    return _result(application_id, model, explained,
+                   _shadow(runner, application_id, shadow, fanout, hub_cap, hoods,
+                           ring_match))
+
+
+def score_applications(runner: QueryRunner, application_ids: list[str], model: LoadedModel,
+                       fanout: int = 10, shadow: LoadedModel | None = None,
+                       hub_cap: int = HUB_CAP) -> dict[str, GnnScore]:
+    """``score_application`` for several applications (a batch of submissions), by id;
+    an id not in the graph is not in the answer. For a two-layer R-GCN champion the
+    neighbourhoods come in one statement and are scored and explained in one forward
+    and one backward pass (``explain_flat_many``), each application's subgraph a
+    separate block, so every result is the one it gets alone; other models score one
+    application at a time."""
+    net = one_application(model) if model.kind == GNN else None
+    if net is None:
+        found = {}
+        for application_id in application_ids:
+            try:
+                found[application_id] = score_application(runner, application_id, model,
+                                                          fanout, shadow, hub_cap)
+            except ApplicationNotFound:
+                continue
+        return found
+    rings = model.spec.has_ring_features
+    read = read_neighbourhoods(runner, application_ids, fanout, hub_cap, rings)
+    if not read:
+        return {}
+    kept = {i: _keep(runner, i, hood, rings, {}, None) for i, hood in read.items()}
+    flat, infos = flat_neighbourhoods([hoods[_hood_key(rings)] for hoods in kept.values()],
+                                      model, net)
+    explained = explain_flat_many(model, net, flat, infos)
+    return {i: _result(i, model, one, _shadow(runner, i, shadow, fanout, hub_cap, hoods,
+                                             None))
+            for (i, hoods), one in zip(kept.items(), explained, strict=True)}
 
 
 WRITE_SCORES = Query(

@@ -17,7 +17,11 @@ Submissions that arrive together can be decided together (``submit_together``, w
 API's batcher calls): the same statements with one row per application, one transaction,
 so the per-statement and per-transaction costs are paid once for all of them. Any failure
 there sends each submission through again on its own, so one bad submission never costs
-another its decision, and each gets the answer it would have got alone.
+another its decision, and each gets the answer it would have got alone. A scorer that
+can score the whole batch at once (``BatchScorer``: the GNN, one read and one pass of its
+network) is called once for it. The rules count only applications submitted earlier; the
+GNN reads each neighbourhood after the batch is written, so two submissions of one batch
+that share an identifier see each other, where one by one only the later sees the earlier.
 """
 
 from __future__ import annotations
@@ -47,8 +51,14 @@ from lifecycle.errors import (
     StaleState,
 )
 from lifecycle.policy import Policy, Reason, Tier, Verdict, decide, parse_policy
-from lifecycle.signals import RiskSignals, ScoreSignal
-from lifecycle.snapshot import Snapshot, SnapshotReader, read_snapshot, read_snapshots
+from lifecycle.signals import BatchScorer, RiskSignals, ScoreSignal
+from lifecycle.snapshot import (
+    GuardedReader,
+    Snapshot,
+    SnapshotReader,
+    read_snapshot,
+    read_snapshots,
+)
 from lifecycle.states import LoanState, check_transition
 
 log = get_logger("lifecycle.decision")
@@ -158,24 +168,51 @@ class _ScorerReadFailed(Exception):
 
 
 def _signals(ctx: Lifecycle, db: QueryRunner | Transaction, application_id: str,
-             snapshot: Snapshot, refused: dict[int, Exception]) -> RiskSignals:
+             snapshot: Snapshot, refused: dict[int, Exception],
+             together: list[dict[str, ScoreSignal]] | None = None) -> RiskSignals:
     # Scorers get a reader that answers the ring queries from the snapshot and anything
     # else from ``db``: inside a submission, its transaction (the only one that sees the
-    # application yet).
+    # application yet). A signal a scorer already gave for the whole batch is taken as
+    # it is.
     scores: list[ScoreSignal] = []
     for index, scorer in enumerate(ctx.scorers):
+        given = together[index].get(application_id) if together else None
+        if given is not None:
+            scores.append(given)
+            continue
         reader = SnapshotReader(db, snapshot, application_id, refused=refused.get(index))
         scores.append(scorer(reader, application_id))  # type: ignore[arg-type]
-        failure = reader.failure
-        if failure is not None and isinstance(db, Transaction):
-            # A failed statement ends the transaction. A failed query is the scorer's
-            # problem (it reported itself unavailable, as it does outside a transaction);
-            # anything else (a deadlock, the server gone) is the submission's, for the
-            # driver to retry or report.
-            raise _ScorerReadFailed(index, failure) if isinstance(failure, QueryError) \
-                else failure
+        _check_read(index, reader, db)
     return RiskSignals(application_id=application_id,
                        rule_hits=rules.hits_from_facts(snapshot.facts), scores=scores)
+
+
+def _check_read(index: int, reader: GuardedReader, db: QueryRunner | Transaction) -> None:
+    failure = reader.failure
+    if failure is not None and isinstance(db, Transaction):
+        # A failed statement ends the transaction. A failed query is the scorer's
+        # problem (it reported itself unavailable, as it does outside a transaction);
+        # anything else (a deadlock, the server gone) is the submission's, for the
+        # driver to retry or report.
+        raise _ScorerReadFailed(index, failure) if isinstance(failure, QueryError) \
+            else failure
+
+
+def _score_together(ctx: Lifecycle, tx: Transaction, application_ids: list[str],
+                    refused: dict[int, Exception]) -> list[dict[str, ScoreSignal]]:
+    """Per scorer, the signals of those that score a batch at once (``BatchScorer``:
+    the GNN reads every neighbourhood in one statement and runs its network once), by
+    application id; the others, and a scorer whose reads are refused, get an empty map
+    and are called per application."""
+    together: list[dict[str, ScoreSignal]] = []
+    for index, scorer in enumerate(ctx.scorers):
+        if not isinstance(scorer, BatchScorer) or index in refused or not application_ids:
+            together.append({})
+            continue
+        reader = GuardedReader(tx)
+        together.append(scorer.score_many(reader, application_ids))  # type: ignore[arg-type]
+        _check_read(index, reader, tx)
+    return together
 
 
 def _policy_and_snapshots(ctx: Lifecycle, tx: Transaction, application_ids: list[str]
@@ -337,7 +374,9 @@ def _decide_all(ctx: Lifecycle, tx: Transaction, requests: list[_Request],
     ``IllegalTransition``."""
     _upsert(tx, [r for r in requests if r.record is not None])
     policy, snapshots = _policy_and_snapshots(ctx, tx, [r.application_id for r in requests])
-    plans = [_plan(ctx, tx, request, snapshots, policy, refused) for request in requests]
+    together = _score_together(ctx, tx, _decidable(requests, snapshots), refused)
+    plans = [_plan(ctx, tx, request, snapshots, policy, refused, together)
+             for request in requests]
     _record_verdicts(ctx, tx, plans, policy)
     return [Decision(decision_id=p.decision_id, application_id=p.request.application_id,
                      seq=p.snapshot.decision_count + 1, tier=p.verdict.tier,
@@ -357,8 +396,15 @@ def _upsert(tx: Transaction, requests: list[_Request]) -> None:
         load.write_applications(tx, rows, run_id=f"submit:{actor}")
 
 
+def _decidable(requests: list[_Request], snapshots: dict[str, Snapshot]) -> list[str]:
+    """The applications whose status their request allows (the others fail in _plan)."""
+    return [r.application_id for r in requests if r.application_id in snapshots
+            and snapshots[r.application_id].status in r.allowed]
+
+
 def _plan(ctx: Lifecycle, tx: Transaction, request: _Request, snapshots: dict[str, Snapshot],
-          policy: Policy, refused: dict[int, Exception]) -> _Plan:
+          policy: Policy, refused: dict[int, Exception],
+          together: list[dict[str, ScoreSignal]]) -> _Plan:
     application_id = request.application_id
     snapshot = snapshots.get(application_id)
     if snapshot is None:
@@ -367,7 +413,7 @@ def _plan(ctx: Lifecycle, tx: Transaction, request: _Request, snapshots: dict[st
     if status not in request.allowed:
         raise IllegalTransition("application", application_id, str(status),
                                 request.target.value, ())
-    signals = _signals(ctx, tx, application_id, snapshot, refused)
+    signals = _signals(ctx, tx, application_id, snapshot, refused, together)
     verdict = decide(signals, policy)
     outcome = TIER_STATE[verdict.tier]
     return _Plan(request, snapshot, signals, verdict, outcome,

@@ -14,7 +14,9 @@ What they expect:
 * gnn: ``gnn.registry.load_champion(settings)`` returning a model (or ``None`` when no
   champion is promoted) and ``gnn.score.score_application(runner, application_id, model)``
   returning an object with ``score`` (float in [0, 1]), ``model_version`` (str) and
-  ``reasons`` (list of str). The champion is loaded once per scorer (``warm_up``), with
+  ``reasons`` (list of str); for a batch of submissions (``score_many``, which the
+  decision calls once per batch) ``gnn.score.score_applications(runner, ids, model)``
+  returning those objects by id. The champion is loaded once per scorer (``warm_up``), with
   the challenger (``gnn.registry.load_challenger``) when one is registered: it scores in
   shadow (``shadow=``), its score is stored on the application
   (``gnn.score.write_shadow_score``) and kept in the signal's detail, never decided on.
@@ -149,16 +151,23 @@ class GnnScorer:
             log.warning("gnn challenger failed to load", error=type(exc).__name__)
             return None
 
-    def __call__(self, runner: QueryRunner, application_id: str) -> ScoreSignal:
+    def _ready(self) -> tuple[Any, ScoreSignal | None]:
+        """``gnn.score``, or why the GNN cannot score."""
         registry, scoring = _module("gnn.registry"), _module("gnn.score")
-        if registry is None or scoring is None or not hasattr(scoring, "score_application"):
-            return ScoreSignal.unavailable("gnn", "U_GNN_MISSING",
-                                           "gnn.score / gnn.registry not installed")
+        if registry is None or scoring is None or not hasattr(scoring, "score_applications"):
+            return None, ScoreSignal.unavailable("gnn", "U_GNN_MISSING",
+                                                 "gnn.score / gnn.registry not installed")
         self.warm_up()
         self._limit_threads()
         if self._model is None:
-            return ScoreSignal.unavailable("gnn", "U_GNN_NO_CHAMPION",
-                                           "no champion model is promoted")
+            return None, ScoreSignal.unavailable("gnn", "U_GNN_NO_CHAMPION",
+                                                 "no champion model is promoted")
+        return scoring, None
+
+    def __call__(self, runner: QueryRunner, application_id: str) -> ScoreSignal:
+        scoring, missing = self._ready()
+        if missing is not None:
+            return missing
         try:
             result = scoring.score_application(
                 runner, application_id, self._model, self._settings.gnn_score_fanout,
@@ -167,6 +176,28 @@ class GnnScorer:
             log.warning("gnn scorer failed", application_id=application_id,
                         error=type(exc).__name__)
             return ScoreSignal.unavailable("gnn", "U_GNN_FAILED", type(exc).__name__)
+        return self._signal(runner, scoring, result)
+
+    def score_many(self, runner: QueryRunner, application_ids: list[str]
+                   ) -> dict[str, ScoreSignal]:
+        """Signals for a batch of submissions: their neighbourhoods in one read and, for
+        an R-GCN champion, one forward and backward pass (``gnn.score.score_applications``),
+        each the signal the application gets alone. A failure is every application's."""
+        scoring, missing = self._ready()
+        if missing is not None:
+            return dict.fromkeys(application_ids, missing)
+        try:
+            results = scoring.score_applications(
+                runner, application_ids, self._model, self._settings.gnn_score_fanout,
+                shadow=self._challenger, hub_cap=self._settings.gnn_hub_cap)
+        except Exception as exc:  # a failing scorer must not stop origination
+            log.warning("gnn scorer failed", applications=len(application_ids),
+                        error=type(exc).__name__)
+            return dict.fromkeys(application_ids, ScoreSignal.unavailable(
+                "gnn", "U_GNN_FAILED", type(exc).__name__))
+        return {i: self._signal(runner, scoring, result) for i, result in results.items()}
+
+    def _signal(self, runner: QueryRunner, scoring: Any, result: Any) -> ScoreSignal:
         return ScoreSignal(source="gnn", available=True, score=_clamp(result.score),
                            version=str(result.model_version),
                            reasons=[str(r) for r in (result.reasons or [])][:4],

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -64,3 +64,17 @@ class Scorer(Protocol):
     return ``ScoreSignal.unavailable(...)`` with a reason code instead."""
 
     def __call__(self, runner: QueryRunner, application_id: str) -> ScoreSignal: ...
+
+
+@runtime_checkable
+class BatchScorer(Protocol):
+    """A scorer that can also score a batch of submissions at once (cheaper than one by
+    one). ``score_many`` gives a signal per application it scored, by id; an application
+    left out is scored one at a time. Like ``__call__``, it must not raise for a missing
+    model or a failed score."""
+
+    def __call__(self, runner: QueryRunner, application_id: str) -> ScoreSignal: ...
+
+    def score_many(self, runner: QueryRunner,
+                   application_ids: list[str]) -> dict[str, ScoreSignal]: ...
+

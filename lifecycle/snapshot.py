@@ -121,37 +121,18 @@ def read_snapshots(runner: QueryRunner | Transaction, application_ids: list[str]
 
 
 @dataclass
-class SnapshotReader:
-    """The stand-in for the runner that scorers get: the ring queries come from
-    the snapshot, everything else from ``runner`` (the runner, or the decision's own
-    transaction). ``served`` counts answers given.
-
-    ``failure`` keeps the first exception a database call raised (inside a transaction it
-    leaves the transaction unusable, so the decision must start again); with ``refused``
-    set, database calls raise it instead of running: the scorer sees the error it saw
-    the first time, reports itself unavailable, and the transaction stays usable."""
+class GuardedReader:
+    """The stand-in for the runner that scorers get. ``failure`` keeps the first
+    exception a database call raised (inside a transaction it leaves the transaction
+    unusable, so the decision must start again); with ``refused`` set, database calls
+    raise it instead of running: the scorer sees the error it saw the first time,
+    reports itself unavailable, and the transaction stays usable."""
 
     runner: QueryRunner | Transaction
-    snapshot: Snapshot
-    application_id: str
-    refused: Exception | None = None
-    served: int = 0
-    failure: Exception | None = None
-    _answers: dict[str, Callable[[dict[str, Any]], list[Row] | None]] = field(
-        default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._answers = {"rings.incremental_neighbourhood": self._neighbourhood,
-                         "rings.latest_run": self._latest_run,
-                         "rings.incremental_rings_of": self._rings_of}
+    refused: Exception | None = field(default=None, kw_only=True)
+    failure: Exception | None = field(default=None, kw_only=True)
 
     def read(self, query: Query, **params: Any) -> list[Row]:
-        answer = self._answers.get(query.name)
-        if answer is not None and MIRRORED.get(query.name) == text_hash(query):
-            rows = answer(params)
-            if rows is not None:
-                self.served += 1
-                return rows
         return self._database("read", query, params)
 
     def read_plain(self, query: Query, **params: Any) -> list[Row]:
@@ -173,6 +154,33 @@ class SnapshotReader:
     def __getattr__(self, name: str) -> Any:
         # stream, transaction...: whatever else a scorer uses goes to the real runner.
         return getattr(self.runner, name)
+
+
+@dataclass
+class SnapshotReader(GuardedReader):
+    """A ``GuardedReader`` for one application's decision that answers the ring queries
+    from its snapshot, everything else from ``runner`` (the runner, or the decision's own
+    transaction). ``served`` counts answers given."""
+
+    snapshot: Snapshot
+    application_id: str
+    served: int = 0
+    _answers: dict[str, Callable[[dict[str, Any]], list[Row] | None]] = field(
+        default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._answers = {"rings.incremental_neighbourhood": self._neighbourhood,
+                         "rings.latest_run": self._latest_run,
+                         "rings.incremental_rings_of": self._rings_of}
+
+    def read(self, query: Query, **params: Any) -> list[Row]:
+        answer = self._answers.get(query.name)
+        if answer is not None and MIRRORED.get(query.name) == text_hash(query):
+            rows = answer(params)
+            if rows is not None:
+                self.served += 1
+                return rows
+        return self._database("read", query, params)
 
     def _neighbourhood(self, params: dict[str, Any]) -> list[Row] | None:
         if (params.get("app") != self.application_id

@@ -29,6 +29,7 @@ from gnn.score import (
     one_application,
     read_neighbourhood,
     score_application,
+    score_applications,
     score_portfolio,
     write_hub_stats,
 )
@@ -124,6 +125,26 @@ def test_flat_network_gives_the_networks_score_and_reasons(
         got = explain_flat(model, net, *flat_neighbourhood(hood, model, net))
         assert got[0] == pytest.approx(expected[0], abs=1e-5)
         assert got[1:] == expected[1:]
+
+
+def test_applications_scored_together_as_one_by_one(
+        portfolio: QueryRunner, graph: PortfolioGraph,
+        champion: tuple[Settings, LoadedModel]) -> None:
+    _, model = champion
+    ids = graph.apps["application_id"].tolist()
+    fraud = graph.apps["application_id"][graph.y == 1].tolist()
+    # Fraud ones have reasons to compare; a ring's members share neighbours.
+    chosen = [*fraud[:8], *ids[100:106], "NO-SUCH-APPLICATION"]
+    together = score_applications(portfolio, chosen, model, shadow=model)
+    assert list(together) == chosen[:-1]  # the missing id is left out, not an error
+    for app_id, result in together.items():
+        alone = score_application(portfolio, app_id, model, shadow=model)
+        assert result.score == pytest.approx(alone.score, abs=1e-5), app_id
+        assert (result.reason_codes, result.reasons) == (alone.reason_codes, alone.reasons)
+        assert result.shadow is not None and alone.shadow is not None
+        assert result.shadow.score == pytest.approx(alone.shadow.score, abs=1e-5)
+    assert any(r.reason_codes for r in together.values())
+    assert score_applications(portfolio, [], model) == {}
 
 
 def test_single_scores_agree_with_the_batch_path(portfolio: QueryRunner,

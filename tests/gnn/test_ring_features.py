@@ -22,7 +22,13 @@ from gnn.evaluate import evaluate
 from gnn.promotion import register_run
 from gnn.registry import LoadedModel, ModelMeta, SchemaMismatch, load_model, model_dir
 from gnn.ring_features import RING_FEATURES, application_ring, resolve_ring, ring_row
-from gnn.score import flat_neighbourhood, one_application, read_neighbourhood, score_application
+from gnn.score import (
+    flat_neighbourhood,
+    one_application,
+    read_neighbourhood,
+    score_application,
+    score_applications,
+)
 from gnn.train import make_model
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
@@ -135,6 +141,13 @@ def test_a_ring_model_saves_loads_and_scores(portfolio: QueryRunner, graph: Port
     first = score_application(portfolio, NEW_APP, loaded)
     given = score_application(portfolio, NEW_APP, loaded, ring_match=match)
     assert first.score == pytest.approx(given.score, abs=1e-6)
+    # Scored together with others (one read, one pass), each as it scores alone.
+    ids = [NEW_APP, *graph.apps["application_id"][:5]]
+    together = score_applications(portfolio, ids, loaded)
+    for app_id in ids:
+        alone = score_application(portfolio, app_id, loaded)
+        assert together[app_id].score == pytest.approx(alone.score, abs=1e-5)
+        assert together[app_id].reason_codes == alone.reason_codes
     # The feature schema is checked: a graph without ring features is refused.
     with pytest.raises(SchemaMismatch):
         loaded.check(load_graph(portfolio, rings=False).spec)
