@@ -374,9 +374,12 @@ def _decide_all(ctx: Lifecycle, tx: Transaction, requests: list[_Request],
     ``IllegalTransition``."""
     _upsert(tx, [r for r in requests if r.record is not None])
     policy, snapshots = _policy_and_snapshots(ctx, tx, [r.application_id for r in requests])
-    together = _score_together(ctx, tx, _decidable(requests, snapshots), refused)
-    plans = [_plan(ctx, tx, request, snapshots, policy, refused, together)
-             for request in requests]
+    # Every status is checked before anything is scored: one that fails ends the shared
+    # transaction anyway, so the batch's scorers only ever see applications to decide.
+    states = [_allowed(request, snapshots) for request in requests]
+    together = _score_together(ctx, tx, [r.application_id for r in requests], refused)
+    plans = [_plan(ctx, tx, request, snapshot, policy, refused, together)
+             for request, snapshot in zip(requests, states, strict=True)]
     _record_verdicts(ctx, tx, plans, policy)
     return [Decision(decision_id=p.decision_id, application_id=p.request.application_id,
                      seq=p.snapshot.decision_count + 1, tier=p.verdict.tier,
@@ -396,28 +399,28 @@ def _upsert(tx: Transaction, requests: list[_Request]) -> None:
         load.write_applications(tx, rows, run_id=f"submit:{actor}")
 
 
-def _decidable(requests: list[_Request], snapshots: dict[str, Snapshot]) -> list[str]:
-    """The applications whose status their request allows (the others fail in _plan)."""
-    return [r.application_id for r in requests if r.application_id in snapshots
-            and snapshots[r.application_id].status in r.allowed]
-
-
-def _plan(ctx: Lifecycle, tx: Transaction, request: _Request, snapshots: dict[str, Snapshot],
-          policy: Policy, refused: dict[int, Exception],
-          together: list[dict[str, ScoreSignal]]) -> _Plan:
+def _allowed(request: _Request, snapshots: dict[str, Snapshot]) -> Snapshot:
+    """The request's snapshot; ``NotFound`` or ``IllegalTransition`` when its application
+    is missing or in a status the request does not allow."""
     application_id = request.application_id
     snapshot = snapshots.get(application_id)
     if snapshot is None:
         raise NotFound("application", application_id)
-    status = snapshot.status
-    if status not in request.allowed:
-        raise IllegalTransition("application", application_id, str(status),
+    if snapshot.status not in request.allowed:
+        raise IllegalTransition("application", application_id, str(snapshot.status),
                                 request.target.value, ())
+    return snapshot
+
+
+def _plan(ctx: Lifecycle, tx: Transaction, request: _Request, snapshot: Snapshot,
+          policy: Policy, refused: dict[int, Exception],
+          together: list[dict[str, ScoreSignal]]) -> _Plan:
+    application_id = request.application_id
     signals = _signals(ctx, tx, application_id, snapshot, refused, together)
     verdict = decide(signals, policy)
     outcome = TIER_STATE[verdict.tier]
     return _Plan(request, snapshot, signals, verdict, outcome,
-                 _moves(application_id, str(status), outcome, verdict))
+                 _moves(application_id, str(snapshot.status), outcome, verdict))
 
 
 def _moves(application_id: str, status: str, target: LoanState,
