@@ -619,25 +619,25 @@ WRITE_SHADOW_SCORES = Query(
 )
 
 
-WRITE_SHADOW_SCORE = Query(
-    "gnn.write_shadow_score",
-    f"""
-    MATCH (a:{APP} {{application_id: $application_id}})
-    SET a.gnn_shadow_score = $score, a.gnn_shadow_model_version = $version
-    """,
-)
-
-
 def write_shadow_score(runner: QueryRunner, result: GnnScore) -> bool:
     """Store the challenger's score of one scored application on it (the same
     ``gnn_shadow_score`` / ``gnn_shadow_model_version`` that ``score_portfolio`` writes),
     for comparing champion and challenger on live traffic; the champion's score and
     whatever was decided from it are left as they are. False when there was no shadow."""
-    if result.shadow is None:
-        return False
-    runner.write(WRITE_SHADOW_SCORE, application_id=result.application_id,
-                 score=result.shadow.score, version=result.shadow.model_version)
-    return True
+    return write_shadow_scores(runner, [result]) == 1
+
+
+def write_shadow_scores(runner: QueryRunner, results: list[GnnScore]) -> int:
+    """``write_shadow_score`` for a batch of scored applications, one statement per
+    challenger version (a batch has one); returns how many had a shadow score."""
+    by_version: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        if result.shadow is not None:
+            by_version.setdefault(result.shadow.model_version, []).append(
+                {"id": result.application_id, "score": result.shadow.score})
+    for version, rows in by_version.items():
+        runner.write(WRITE_SHADOW_SCORES, rows=rows, version=version)
+    return sum(len(rows) for rows in by_version.values())
 
 
 def _write(runner: QueryRunner, query: Query, ids: list[str], scores: np.ndarray,

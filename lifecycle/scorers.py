@@ -19,7 +19,7 @@ What they expect:
   returning those objects by id. The champion is loaded once per scorer (``warm_up``), with
   the challenger (``gnn.registry.load_challenger``) when one is registered: it scores in
   shadow (``shadow=``), its score is stored on the application
-  (``gnn.score.write_shadow_score``) and kept in the signal's detail, never decided on.
+  (``gnn.score.write_shadow_scores``) and kept in the signal's detail, never decided on.
 """
 
 from __future__ import annotations
@@ -176,7 +176,8 @@ class GnnScorer:
             log.warning("gnn scorer failed", application_id=application_id,
                         error=type(exc).__name__)
             return ScoreSignal.unavailable("gnn", "U_GNN_FAILED", type(exc).__name__)
-        return self._signal(runner, scoring, result)
+        self._store_shadows(runner, scoring, [result])
+        return self._signal(result)
 
     def score_many(self, runner: QueryRunner, application_ids: list[str]
                    ) -> dict[str, ScoreSignal]:
@@ -195,27 +196,30 @@ class GnnScorer:
                         error=type(exc).__name__)
             return dict.fromkeys(application_ids, ScoreSignal.unavailable(
                 "gnn", "U_GNN_FAILED", type(exc).__name__))
-        return {i: self._signal(runner, scoring, result) for i, result in results.items()}
+        self._store_shadows(runner, scoring, list(results.values()))
+        return {i: self._signal(result) for i, result in results.items()}
 
-    def _signal(self, runner: QueryRunner, scoring: Any, result: Any) -> ScoreSignal:
+    @staticmethod
+    def _signal(result: Any) -> ScoreSignal:
+        """The champion's score decides; the challenger's is kept in the detail."""
+        shadow = getattr(result, "shadow", None)
+        detail = {} if shadow is None else {"shadow_score": float(shadow.score),
+                                            "shadow_version": str(shadow.model_version)}
         return ScoreSignal(source="gnn", available=True, score=_clamp(result.score),
                            version=str(result.model_version),
                            reasons=[str(r) for r in (result.reasons or [])][:4],
-                           detail=self._shadow(runner, scoring, result))
+                           detail=detail)
 
     @staticmethod
-    def _shadow(runner: QueryRunner, scoring: Any, result: Any) -> dict[str, Any]:
-        """The challenger's score, stored on the application and kept in the signal's
-        detail; the decision reads only the champion's."""
-        if getattr(result, "shadow", None) is None:
-            return {}
+    def _store_shadows(runner: QueryRunner, scoring: Any, results: list[Any]) -> None:
+        """The challenger's scores, stored on their applications in one statement."""
+        if all(getattr(r, "shadow", None) is None for r in results):
+            return
         try:
-            scoring.write_shadow_score(runner, result)
+            scoring.write_shadow_scores(runner, results)
         except Exception as exc:  # losing a shadow score must not stop origination
-            log.warning("gnn shadow score not stored", application_id=result.application_id,
+            log.warning("gnn shadow scores not stored", applications=len(results),
                         error=type(exc).__name__)
-        return {"shadow_score": float(result.shadow.score),
-                "shadow_version": str(result.shadow.model_version)}
 
 
 def gnn_scorer(settings: Settings) -> Scorer:

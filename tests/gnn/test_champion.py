@@ -164,6 +164,15 @@ def test_a_challenger_scores_in_shadow_and_changes_nothing(runner: QueryRunner,
     stored = runner.read(SHADOW, id=app_id)[0]
     assert stored["version"] == challenger.version
     assert stored["score"] == pytest.approx(signal.detail["shadow_score"])
+    # A batch of submissions: every application's shadow score is stored, none decides.
+    batch = list(pg.apps["application_id"][21:25])
+    signals = gnn_scorer(settings).score_many(runner, batch)
+    for app_id in batch:
+        assert signals[app_id].score == pytest.approx(
+            score_application(runner, app_id, champion).score)
+        stored = runner.read(SHADOW, id=app_id)[0]
+        assert stored == {"score": pytest.approx(signals[app_id].detail["shadow_score"]),
+                          "version": challenger.version, "champion": None}
 
 
 def load_champion_or_none(settings: Settings) -> LoadedModel | None:
