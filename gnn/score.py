@@ -56,6 +56,8 @@ from gnn.ring_features import (
 )
 from gnn.train import predict
 from graph.runner import Query, QueryRunner
+from graph.schema import LINK_KINDS
+from ingest.load import backfill_link_kinds
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,10 @@ class ApplicationNotFound(LookupError):
 
 # Relationship types are schema constants written into the patterns so that Neo4j
 # expands only those (an application also has installments and ring memberships) and
-# COUNT { (i)<-[:T1|T2]-() } reads the degree store instead of walking a hub.
+# COUNT { (i)<-[:T1|T2]-() } reads the degree store instead of walking a hub. Still, an
+# expansion walks every relationship of a sparse node, so a neighbour's own link kinds
+# come from its stored LINK_KINDS; an application loaded before ingest wrote them (until
+# ``score_portfolio`` backfills it) has its relationships walked.
 READ_NEIGHBOURHOODS = Query(
     "gnn.read_neighbourhoods",
     f"""
@@ -122,7 +127,8 @@ READ_NEIGHBOURHOODS = Query(
           .application_id, .loan_amount, .down_payment, .vehicle_price, .vehicle_model,
           .term_months, .monthly_income, .product, .label,
           ts: b.submitted_at.epochSeconds,
-          links: [(b)-[x:{_ANY}]->() | type(x)],
+          links: CASE WHEN b.{LINK_KINDS} IS NULL THEN [(b)-[x:{_ANY}]->() | type(x)]
+                      ELSE b.{LINK_KINDS} END,
           ring: CASE WHEN $rings THEN {member_ring("b")} END}}}}) AS neighbours
       }}
       RETURN collect({{rel: type(r), node: elementId(i), link_count: link_count,
@@ -667,8 +673,10 @@ def score_portfolio(runner: QueryRunner, model: LoadedModel,
                     shadow: LoadedModel | None = None, batch_size: int = 5000) -> int:
     """Score every application and write ``gnn_score`` and ``gnn_model_version`` (and the
     shadow's ``gnn_shadow_score`` / ``gnn_shadow_model_version``) onto its node; refresh
-    the hub statistics that scoring one application reads (``write_hub_stats``)."""
+    the hub statistics that scoring one application reads (``write_hub_stats``) and
+    write the link kinds of applications loaded without them."""
     write_hub_stats(runner)
+    backfill_link_kinds(runner)
     ids, scores = _portfolio_scores(runner, model)
     _write(runner, WRITE_SCORES, ids, scores, model.version, batch_size)
     if shadow is not None:

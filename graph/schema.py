@@ -129,6 +129,16 @@ IDENTIFIER_RELS: dict[Rel, Label] = {link.rel: link.kind.label for link in LINKS
 #: The labels of identifier nodes, each keyed by its ``key`` property.
 IDENTIFIER_LABELS: tuple[Label, ...] = tuple(dict.fromkeys(link.kind.label for link in LINKS))
 
+#: The relationships an application's own row gives it: its identifiers, its dealer and
+#: its sales agent. A changed row replaces all of them.
+ROW_RELS: tuple[Rel, ...] = (*IDENTIFIER_RELS, Rel.SUBMITTED_VIA, Rel.HANDLED_BY)
+
+#: The application property listing (sorted, distinct) which ``ROW_RELS`` it has. Written
+#: with the links, so that a reader of many applications (the GNN's neighbourhood read)
+#: takes one property instead of walking each one's relationships, installments,
+#: decisions and transitions included.
+LINK_KINDS = "link_kinds"
+
 #: Where a node keeps the ciphertext of the personal value the audited reveal may show:
 #: an identifier node its own value, an application its applicant's name.
 ENCRYPTED_VALUE: dict[Label, str] = {Label.APPLICATION: "applicant_name_enc",

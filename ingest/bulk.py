@@ -37,9 +37,9 @@ from typing import IO, Any
 from fraudgraph.settings import Settings
 from graph import server
 from graph.runner import Query, QueryRunner
-from graph.schema import NODE_KEYS, Label, Rel
+from graph.schema import LINK_KINDS, NODE_KEYS, Label, Rel
 from ingest.errors import IngestError
-from ingest.load import application_links
+from ingest.load import application_links, link_kinds
 from ingest.records import Record
 
 
@@ -74,6 +74,7 @@ PROPERTY_TYPES: dict[str, tuple[str, type]] = {
     "is_mobile": ("boolean", bool),
     "placeholder": ("boolean", bool),
     "onboarded_on": ("date", date),
+    LINK_KINDS: ("string[]", list),  # the importer's default array delimiter: ';'
 }
 
 
@@ -87,6 +88,8 @@ def _cell(name: str, value: Any) -> str:
                             f"{expected.__name__} (ingest.bulk.PROPERTY_TYPES)")
     if expected is str:
         return value  # type: ignore[no-any-return]
+    if expected is list:
+        return ";".join(value)
     if expected is bool:
         return "true" if value else "false"
     if expected is float:
@@ -149,7 +152,7 @@ def stage_record(parts: PartFiles, table_name: str, record: Record, run_id: str)
     application = Label.APPLICATION.value
     parts.node(application, record.key, {
         **record.props, "fingerprint": record.fingerprint, "ingest_run": run_id,
-        "status": "submitted"})
+        "status": "submitted", LINK_KINDS: link_kinds(record)})
     for label, key, props, rel in application_links(record):
         if label not in (Label.DEALER, Label.SALES_AGENT):  # written once, by the parent
             parts.node(label.value, key, props)

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.runner import Query, Transaction
-from graph.schema import IDENTIFIER_LABELS, LINKS, NODE_KEYS, Label, Rel
+from graph.runner import Query, QueryRunner, Transaction
+from graph.schema import IDENTIFIER_LABELS, LINK_KINDS, NODE_KEYS, ROW_RELS, Label, Rel
 from ingest.records import Record
 
 #: Every node an application row links to: its identifiers, its dealer and its agent.
@@ -50,21 +50,19 @@ LINK_APPLICATIONS = _link_applications()
 
 UPSERT_APPLICATIONS = Query(
     "ingest.upsert_applications",
-    """
+    f"""
     UNWIND $rows AS r
-    MERGE (a:Application {application_id: r.key})
+    MERGE (a:Application {{application_id: r.key}})
     WITH a, r, a.fingerprint AS old
-    CALL (a, r, old) {
+    CALL (a, r, old) {{
       WITH a, r, old WHERE old IS NULL OR old <> r.fingerprint
       SET a += r.props, a.fingerprint = r.fingerprint, a.ingest_run = $run_id,
-          a.status = coalesce(a.status, 'submitted')
-    }
+          a.status = coalesce(a.status, 'submitted'), a.{LINK_KINDS} = r.link_kinds
+    }}
     RETURN r.key AS key, old, elementId(a) AS eid
     """,
 )
 
-# The links an application gets from its own row; an updated row replaces all of them.
-ROW_RELS = [link.rel.value for link in LINKS] + [Rel.SUBMITTED_VIA.value, Rel.HANDLED_BY.value]
 
 DROP_ROW_LINKS = Query(
     "ingest.drop_row_links",
@@ -187,18 +185,23 @@ def write_labels(tx: Transaction, rows: Sequence[Record]) -> Outcome:
     return _classify(rows, tx.run(SET_LABELS, rows=_payload(rows)))
 
 
+_ROW_TYPES = [rel.value for rel in ROW_RELS]
+
+
 def write_applications(tx: Transaction, rows: Sequence[Record], run_id: str) -> Outcome:
     """Upsert applications; only new or changed ones get their links (re)written.
 
     Two statements for any number of rows (three when some rows update an application
     that was already linked), one submitted application included.
     """
-    out = _classify(rows, tx.run(UPSERT_APPLICATIONS, rows=_payload(rows), run_id=run_id))
+    payload = [{**item, "link_kinds": link_kinds(record)}
+               for item, record in zip(_payload(rows), rows, strict=True)]
+    out = _classify(rows, tx.run(UPSERT_APPLICATIONS, rows=payload, run_id=run_id))
     if out.changed:
         changed = [r for r in rows if r.key in out.changed]
         # A new application has no links yet: only updated ones have links to drop.
         if out.replaced:
-            tx.run(DROP_ROW_LINKS, keys=sorted(out.replaced), types=ROW_RELS)
+            tx.run(DROP_ROW_LINKS, keys=sorted(out.replaced), types=_ROW_TYPES)
         out.relationships = _write_links(tx, changed, out.element_ids)
     return out
 
@@ -213,6 +216,12 @@ def application_links(record: Record) -> Iterator[tuple[Label, str, dict[str, An
     agent = record.props.get("sales_agent_id")
     if agent:
         yield Label.SALES_AGENT, agent, {}, Rel.HANDLED_BY
+
+
+def link_kinds(record: Record) -> list[str]:
+    """The relationship types an application row links it by, sorted and distinct: its
+    ``graph.schema.LINK_KINDS`` property."""
+    return sorted({rel.value for *_, rel in application_links(record)})
 
 
 def placeholder_dealer(dealer_id: str) -> dict[str, Any]:
@@ -244,3 +253,30 @@ def _write_links(tx: Transaction, rows: Sequence[Record], element_ids: dict[str,
     tx.run(LINK_APPLICATIONS, works_at=sorted(employs),
            **{_param(label): list(found.values()) for label, found in nodes.items()})
     return count
+
+
+_ROW_PATTERN = "|".join(_ROW_TYPES)
+MISSING_LINK_KINDS = Query(
+    "ingest.missing_link_kinds",
+    f"MATCH (a:Application) WHERE a.{LINK_KINDS} IS NULL RETURN a.application_id AS id",
+)
+WRITE_LINK_KINDS = Query(
+    "ingest.write_link_kinds",
+    f"""
+    UNWIND $ids AS id
+    MATCH (a:Application {{application_id: id}})
+    SET a.{LINK_KINDS} = COLLECT {{
+      MATCH (a)-[x:{_ROW_PATTERN}]->() RETURN DISTINCT type(x) AS kind ORDER BY kind
+    }}
+    """,
+)
+
+
+def backfill_link_kinds(runner: QueryRunner, batch_size: int = 10_000) -> int:
+    """Write ``LINK_KINDS`` on every application that lacks it (loaded before ingest
+    wrote it), from its relationships. Returns how many were written."""
+    ids = [row["id"] for row in runner.stream(MISSING_LINK_KINDS)]
+    for start in range(0, len(ids), batch_size):
+        with runner.transaction() as tx:
+            tx.run(WRITE_LINK_KINDS, ids=ids[start:start + batch_size])
+    return len(ids)

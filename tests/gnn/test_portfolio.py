@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from gnn.score import (
     neighbourhood_graph,
     one_application,
     read_neighbourhood,
+    read_neighbourhoods,
     score_application,
     score_applications,
     score_portfolio,
@@ -36,6 +38,8 @@ from gnn.score import (
 from gnn.train import predict
 from graph.privacy import Pseudonymiser
 from graph.runner import Query, QueryRunner
+from graph.schema import LINK_KINDS
+from ingest.load import backfill_link_kinds
 from tests.gnn.graphs import load_generated
 
 COUNT_APPLICANT = Query("test.gnn.count_applicant",
@@ -44,6 +48,11 @@ SCORED = Query("test.gnn.scored",
                "MATCH (a:Application) RETURN count(a) AS apps, count(a.gnn_score) AS scored, "
                "collect(DISTINCT a.gnn_model_version) AS versions, "
                "count(a.gnn_shadow_score) AS shadow")
+STORED_LINK_KINDS = Query("test.gnn.link_kinds",
+                          f"MATCH (a:Application) RETURN a.application_id AS id, "
+                          f"a.{LINK_KINDS} AS kinds")
+DROP_LINK_KINDS = Query("test.gnn.drop_link_kinds",
+                        f"MATCH (a:Application) REMOVE a.{LINK_KINDS}")
 CONFIG = GnnConfig(model=ModelConfig(hidden=32),
                    train=TrainConfig(epochs=10, batch_size=256, patience=5))
 
@@ -145,6 +154,36 @@ def test_applications_scored_together_as_one_by_one(
         assert result.shadow.score == pytest.approx(alone.shadow.score, abs=1e-5)
     assert any(r.reason_codes for r in together.values())
     assert score_applications(portfolio, [], model) == {}
+
+
+def _neighbour_kinds(hoods: dict[str, dict[str, Any]]) -> dict[tuple[str, ...], set[str]]:
+    return {(app_id, link["node"], other["app"]["application_id"]): set(other["app"]["links"])
+            for app_id, hood in hoods.items() for link in hood["links"]
+            for other in link["neighbours"]}
+
+
+def test_stored_link_kinds_read_as_walking_the_relationships(
+        portfolio: QueryRunner, graph: PortfolioGraph,
+        champion: tuple[Settings, LoadedModel]) -> None:
+    _, model = champion
+    written = {row["id"]: row["kinds"] for row in portfolio.read(STORED_LINK_KINDS)}
+    assert len(written) == 3000 and all(written.values())  # ingest wrote every one
+    chosen = [*graph.apps["application_id"][graph.y == 1].tolist()[:6],
+              *graph.apps["application_id"][200:206].tolist()]
+    stored = (read_neighbourhoods(portfolio, chosen, 10),
+              score_applications(portfolio, chosen, model))
+    # A graph loaded before ingest wrote them: the read walks each neighbour's links.
+    portfolio.write(DROP_LINK_KINDS)
+    walked = (read_neighbourhoods(portfolio, chosen, 10),
+              score_applications(portfolio, chosen, model))
+    kinds = _neighbour_kinds(stored[0])
+    assert len(kinds) > 50 and kinds == _neighbour_kinds(walked[0])
+    for app_id in chosen:
+        assert stored[1][app_id].score == pytest.approx(walked[1][app_id].score, abs=1e-6)
+        assert stored[1][app_id].reason_codes == walked[1][app_id].reason_codes
+    assert backfill_link_kinds(portfolio, batch_size=700) == 3000
+    assert {row["id"]: row["kinds"] for row in portfolio.read(STORED_LINK_KINDS)} == written
+    assert backfill_link_kinds(portfolio) == 0
 
 
 def test_single_scores_agree_with_the_batch_path(portfolio: QueryRunner,

@@ -23,6 +23,8 @@ APP_LINKS = Query(
     "MATCH (a:Application {application_id: $id})-[r]->(n) "
     "RETURN type(r) AS type, coalesce(n.key, n.dealer_id, n.agent_id) AS key ORDER BY type",
 )
+LINK_KINDS = Query("test.link_kinds",
+                   "MATCH (a:Application {application_id: $id}) RETURN a.link_kinds AS kinds")
 ALL_STRINGS = Query(
     "test.all_strings",
     "MATCH (n) UNWIND keys(n) AS k WITH n[k] AS v WHERE v IS :: STRING RETURN v",
@@ -146,6 +148,9 @@ def test_an_updated_row_replaces_the_links_of_the_old_one(
     export(tmp_path / "v1", [application_row(1)])
     _ingest(tmp_path / "v1", runner, pseudo, tmp_path)
     before = {row["type"]: row["key"] for row in runner.read(APP_LINKS, id="APP000001")}
+    # The stored link kinds (what the GNN reads of a neighbour) are the row's link types.
+    assert runner.read(LINK_KINDS, id="APP000001") == [{"kinds": sorted(before)}]
+    assert "SUBMITTED_FROM_DEVICE" in before
     export(tmp_path / "v2", [application_row(1, applicant_phone="13900000001", device_id="")])
     report = _ingest(tmp_path / "v2", runner, pseudo, tmp_path)
     assert report.tables["applications"].updated == 1
@@ -153,6 +158,7 @@ def test_an_updated_row_replaces_the_links_of_the_old_one(
     assert "SUBMITTED_FROM_DEVICE" not in after
     assert after["APPLICANT_PHONE"] != before["APPLICANT_PHONE"]
     assert after["APPLICANT_PHONE"] == pseudo.token("phone", "+8613900000001")
+    assert runner.read(LINK_KINDS, id="APP000001") == [{"kinds": sorted(after)}]
     assert runner.read(COUNT_APPS) == [{"n": 1}]
 
 

@@ -93,6 +93,12 @@ _PLAIN_DEALER = Query(
     "t.plain_dealer",
     "MERGE (d:Dealer {dealer_id: $key}) SET d += $props, d.fingerprint = $fingerprint",
 )
+# The link kinds an application stores are the types of the links its row gave it.
+_PLAIN_LINK_KINDS = Query(
+    "t.plain_link_kinds",
+    "MATCH (a:Application {application_id: $key}) "
+    "SET a.link_kinds = COLLECT { MATCH (a)-[r]->() RETURN DISTINCT type(r) AS t ORDER BY t }",
+)
 _PLAIN_WORKS_AT = Query(
     "t.plain_works_at",
     "MATCH (s:SalesAgent {agent_id: $agent}), (d:Dealer {dealer_id: $dealer}) "
@@ -136,6 +142,7 @@ def _plain_write(runner: QueryRunner, app: Record) -> None:
         runner.write(_plain_link(Label.SALES_AGENT, "HANDLED_BY"), app=app.key, key=agent,
                      props={})
         runner.write(_PLAIN_WORKS_AT, agent=agent, dealer=dealer)
+    runner.write(_PLAIN_LINK_KINDS, key=app.key)
 
 
 def test_the_batched_write_path_builds_the_same_graph_as_a_plain_one(
