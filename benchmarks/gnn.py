@@ -11,6 +11,9 @@
     # ... and batches of 8 and 16 scored one by one against together (one read, one pass):
     .venv/bin/python -m benchmarks.gnn latency --samples 320 --stored-only --together 8 \
         --together 16 --version V
+    # ... and the read's db hits (PROFILE), link kinds from the property against walking:
+    .venv/bin/python -m benchmarks.gnn latency --samples 96 --stored-only --db-hits 1 \
+        --db-hits 8 --version V
     # GraphSAGE vs R-GCN vs HGT on the same graphs (built from the exports):
     .venv/bin/python -m benchmarks.gnn arch --applications 20000 --seeds 1,2,3
 
@@ -30,7 +33,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import neo4j
 import numpy as np
 import pandas as pd
 import torch
@@ -43,6 +48,8 @@ from gnn.evaluate import evaluate
 from gnn.metrics import compute_metrics
 from gnn.registry import LoadedModel, ModelMeta, load_model, model_dir, save_model
 from gnn.score import (
+    _ANY,
+    READ_NEIGHBOURHOODS,
     explain,
     explain_flat,
     flat_neighbourhood,
@@ -453,6 +460,40 @@ def _together_pass(runner: QueryRunner, model: LoadedModel, ids: list[str], fano
             **{f"{name}_ms_per_application": v for name, v in per_app.items()}}
 
 
+def _walking(text: str) -> str:
+    """The neighbourhood read as it was before applications stored their link kinds:
+    each neighbour's relationships walked for them."""
+    start = text.index("links: CASE")
+    end = text.index("END,", start) + len("END,")
+    return f"{text[:start]}links: [(b)-[x:{_ANY}]->() | type(x)],{text[end:]}"
+
+
+def _plan_hits(plan: dict[str, Any]) -> int:
+    return int(plan.get("dbHits", 0)) + sum(_plan_hits(c) for c in plan.get("children", []))
+
+
+def _db_hits_pass(settings: Settings, ids: list[str], fanout: int, hub_cap: int,
+                  size: int) -> dict[str, Any]:
+    """``PROFILE`` of the neighbourhood read on the same applications in batches of
+    ``size``, db hits per application: as it runs (link kinds from the property) and,
+    the reference, walking each neighbour's relationships instead. A driver of its own:
+    the runner does not hand out plans."""
+    texts = {"stored_link_kinds": READ_NEIGHBOURHOODS.text,
+             "walking_relationships": _walking(READ_NEIGHBOURHOODS.text)}
+    hits: dict[str, list[float]] = {name: [] for name in texts}
+    auth = (settings.neo4j_user, settings.neo4j_password.get_secret_value())
+    with neo4j.GraphDatabase.driver(settings.bolt_uri, auth=auth) as driver, \
+            driver.session(database=settings.neo4j_database) as session:
+        for start in range(0, len(ids), size):
+            batch = ids[start:start + size]
+            for name, text in texts.items():
+                summary = session.run(f"PROFILE {text}", application_ids=batch, fanout=fanout,
+                                      hub_cap=hub_cap, rings=False).consume()
+                hits[name].append(_plan_hits(summary.profile) / len(batch))
+    return {"batch": size, **{f"{name}_db_hits_per_application": round(float(np.mean(v)))
+                              for name, v in hits.items()}}
+
+
 def latency(args: argparse.Namespace) -> None:
     """``score_application`` end to end on random applications of the loaded graph, then
     the same applications part by part: Cypher read, subgraph, network + reasons, each
@@ -483,6 +524,9 @@ def latency(args: argparse.Namespace) -> None:
         for size in args.together:
             _emit({**base, "pass": "together", **_together_pass(runner, model, ids, fanout,
                                                                 hub_cap, size)})
+    for size in args.db_hits:
+        _emit({**base, "pass": "db hits", **_db_hits_pass(settings, ids, fanout, hub_cap,
+                                                           size)})
 
 
 def main() -> None:
@@ -526,6 +570,11 @@ def main() -> None:
                                         default=[], metavar="K",
                                         help="also score batches of K one by one and "
                                         "together (score_applications); repeatable")
+    sub.choices["latency"].add_argument("--db-hits", type=int, action="append",
+                                        default=[], metavar="K",
+                                        help="also PROFILE the neighbourhood read in "
+                                        "batches of K, stored link kinds against "
+                                        "walking relationships; repeatable")
     sub.choices["latency"].add_argument("--stored-only", action="store_true",
                                         help="skip the pass that scans every hub and the "
                                         "write_hub_stats refresh (statistics already there)")

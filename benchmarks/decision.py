@@ -1,0 +1,133 @@
+"""Where a lone submission's time goes: each statement of the decision's transaction, the
+rest (Python, BEGIN and COMMIT), and the client's CPU.
+
+    set -a; . var/shared-1m.env; set +a        # the shared 1M-application graph
+    flock /tmp/fraudgraph-heavy.lock .venv/bin/python -m benchmarks.decision --submissions 150
+
+Against the configured, loaded Neo4j, in this process: fresh applications (generated and
+renamed as ``benchmarks.api`` does) are decided one at a time by
+``lifecycle.decision.submit_application`` with the scorers the API runs (the ring scorer
+and the GNN champion, if one is promoted), a pause between them so that each is alone, as
+a submission is below saturation. The first ``--warmup`` are not counted. Reference in the
+same run: a ``RETURN 1`` read through the same runner (BEGIN, RUN, COMMIT), one at a time.
+The applications and their audit events are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks.api import CLEANUP, CLEANUP_AUDIT, PREFIX, fresh_rows
+from fraudgraph.logs import configure
+from fraudgraph.settings import get_settings
+from graph.privacy import Pseudonymiser
+from graph.runner import Query, QueryRunner, Transaction
+from lifecycle.context import Lifecycle
+from lifecycle.decision import submit_application
+from lifecycle.scorers import default_scorers
+
+RETURN_1 = Query("bench.decision.return_1", "RETURN 1 AS one")
+
+
+@contextmanager
+def timed_statements() -> Iterator[dict[str, list[float]]]:
+    """Wall time of every statement run in an explicit transaction, by query name."""
+    walls: dict[str, list[float]] = defaultdict(list)
+    original = Transaction._rows
+
+    def timed(self: Transaction, query: Query, params: dict[str, Any],
+              convert: Callable[..., Any]) -> list[dict[str, Any]]:
+        started = time.perf_counter()
+        try:
+            return original(self, query, params, convert)
+        finally:
+            walls[query.name].append(time.perf_counter() - started)
+
+    Transaction._rows = timed  # type: ignore[method-assign]
+    try:
+        yield walls
+    finally:
+        Transaction._rows = original  # type: ignore[method-assign]
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"p50_ms": round(ordered[len(ordered) // 2] * 1e3, 2),
+            "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1e3, 2),
+            "mean_ms": round(statistics.fmean(ordered) * 1e3, 2)}
+
+
+def _decide(ctx: Lifecycle, rows: list[dict[str, str]], pause: float
+            ) -> tuple[list[float], list[float]]:
+    walls, cpus = [], []
+    for row in rows:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        submit_application(ctx, row)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.thread_time() - cpu)
+        time.sleep(pause)
+    return walls, cpus
+
+
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    settings = get_settings()
+    rows = fresh_rows(settings, args.submissions + args.warmup, args.seed, args.work)
+    pseudo = Pseudonymiser(settings.hash_key.get_secret_value(),
+                           settings.encryption_key.get_secret_value())
+    out: list[dict[str, Any]] = []
+    with QueryRunner.from_settings(settings) as runner:
+        ctx = Lifecycle(runner=runner, pseudo=pseudo, scorers=default_scorers(settings))
+        try:
+            _decide(ctx, rows[:args.warmup], args.pause)
+            pings = []
+            for _ in range(args.submissions):
+                started = time.perf_counter()
+                runner.read(RETURN_1)
+                pings.append(time.perf_counter() - started)
+            with timed_statements() as statements:
+                walls, cpus = _decide(ctx, rows[args.warmup:], args.pause)
+            count = len(walls)
+            in_statements = sum(sum(v) for v in statements.values()) / count
+            out.append({"phase": "lone submissions", "submissions": count,
+                        "wall": _ms(walls), "client_cpu": _ms(cpus),
+                        "statements_ms_per_submission": round(in_statements * 1e3, 2),
+                        "rest_ms_per_submission": round(
+                            (statistics.fmean(walls) - in_statements) * 1e3, 2),
+                        "reference_return_1": _ms(pings)})
+            for name, values in sorted(statements.items(), key=lambda kv: -sum(kv[1])):
+                out.append({"statement": name, "per_submission": round(len(values) / count, 2),
+                            "ms_per_submission": round(sum(values) / count * 1e3, 2),
+                            **_ms(values)})
+        finally:
+            while runner.write(CLEANUP, prefix=PREFIX)[0]["n"]:
+                pass
+            while runner.write(CLEANUP_AUDIT, prefix=PREFIX)[0]["n"]:
+                pass
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=150)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--pause", type=float, default=0.05, help="seconds between two")
+    parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-decision")
+    args = parser.parse_args()
+    configure("WARNING")
+    for line in run(args):
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
