@@ -16,6 +16,7 @@ from gnn.registry import load_champion, mark, model_dir, save_model
 from gnn.score import score_application
 from gnn.train import make_model
 from graph.runner import Query, QueryRunner
+from graph.schema import LINK_KINDS, ROW_RELS
 from lifecycle import decision
 from lifecycle.context import Lifecycle
 from lifecycle.errors import IllegalTransition
@@ -29,6 +30,12 @@ DECISIONS = Query(
     "test.together.decisions",
     "MATCH (a:Application)-[:HAS_DECISION]->(d:Decision) "
     "RETURN a.application_id AS id, count(d) AS n ORDER BY id",
+)
+# What a submission stores of its links for the GNN's reads: the types of its row links.
+STORED_KINDS = Query(
+    "test.together.link_kinds",
+    f"MATCH (a:Application) RETURN a.{LINK_KINDS} AS kinds, COLLECT {{ "
+    "MATCH (a)-[r]->() WHERE type(r) IN $rels RETURN DISTINCT type(r) AS t ORDER BY t } AS links",
 )
 
 # Five applications: the last three on one tablet with two earlier applicants each, so
@@ -55,6 +62,9 @@ def test_decided_together_as_one_by_one(ctx: Lifecycle, runner: QueryRunner) -> 
     assert "R109" in [h[0] for h in _essence(alone[3])[5]]  # type: ignore[index]
     assert runner.read(DECISIONS) == [{"id": f"APP{n:06d}", "n": 1} for n in range(1, 6)]
     assert count(runner, "AuditEvent") == len(alone) + sum(d.case_id is not None for d in alone)
+    stored = runner.read(STORED_KINDS, rels=[rel.value for rel in ROW_RELS])
+    assert len(stored) == 5
+    assert all(row["kinds"] and row["kinds"] == row["links"] for row in stored)
 
 
 def test_a_resubmission_fails_alone_and_its_upsert_is_undone(ctx: Lifecycle,
