@@ -28,17 +28,14 @@ from gnn.features import (
 )
 from gnn.ring_features import has_detection_run, portfolio_ring_features
 from graph.runner import Query, QueryRunner
-from graph.schema import IDENTIFIER_RELS, NODE_KEYS, Label, Rel
+from graph.schema import NODE_KEYS, ROW_RELS, Label, Rel
 
 log = logging.getLogger(__name__)
 
 APP = Label.APPLICATION.value
-#: Every relationship from an application that becomes an edge type, with its end label.
-GRAPH_RELS: dict[Rel, Label] = {
-    **IDENTIFIER_RELS,
-    Rel.SUBMITTED_VIA: Label.DEALER,
-    Rel.HANDLED_BY: Label.SALES_AGENT,
-}
+#: Every relationship from an application that becomes an edge type, with its end label:
+#: the links of its own row, whose kinds it also stores (``graph.schema.LINK_KINDS``).
+GRAPH_RELS: dict[Rel, Label] = ROW_RELS
 #: Dispositions (from the review lifecycle) that make an application a negative example:
 #: a legitimate relationship teaches the model which shared identifiers are benign.
 NEGATIVE_DISPOSITIONS = frozenset({"legitimate_relationship", "false_positive"})

@@ -129,9 +129,14 @@ IDENTIFIER_RELS: dict[Rel, Label] = {link.rel: link.kind.label for link in LINKS
 #: The labels of identifier nodes, each keyed by its ``key`` property.
 IDENTIFIER_LABELS: tuple[Label, ...] = tuple(dict.fromkeys(link.kind.label for link in LINKS))
 
-#: The relationships an application's own row gives it: its identifiers, its dealer and
-#: its sales agent. A changed row replaces all of them.
-ROW_RELS: tuple[Rel, ...] = (*IDENTIFIER_RELS, Rel.SUBMITTED_VIA, Rel.HANDLED_BY)
+#: The relationships an application's own row gives it, with the label at the end: its
+#: identifiers, its dealer and its sales agent. A changed row replaces all of them; the
+#: GNN's edge types are these (``gnn.data.GRAPH_RELS``).
+ROW_RELS: dict[Rel, Label] = {
+    **IDENTIFIER_RELS,
+    Rel.SUBMITTED_VIA: Label.DEALER,
+    Rel.HANDLED_BY: Label.SALES_AGENT,
+}
 
 #: The application property listing (sorted, distinct) which ``ROW_RELS`` it has. Written
 #: with the links, so that a reader of many applications (the GNN's neighbourhood read)
