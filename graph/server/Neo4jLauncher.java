@@ -3,6 +3,7 @@
 // it is the project's way to run a real Neo4j on machines with a JDK and no Docker engine.
 //
 // Usage: java -cp 'lib/*' Neo4jLauncher.java <home-dir> <host> <port> <pagecache> <ready-file>
+//        <min-replan-interval-seconds>
 // The password of the `neo4j` user is read from the NEO4J_PASSWORD environment variable and
 // set on every start, so the server always accepts the credentials from the project settings.
 
@@ -28,6 +29,7 @@ public class Neo4jLauncher {
         int port = Integer.parseInt(args[2]);
         long pagecache = ByteUnit.parse(args[3]);
         Path readyFile = Path.of(args[4]);
+        Duration minReplan = Duration.ofSeconds(Long.parseLong(args[5]));
         String password = System.getenv().getOrDefault("NEO4J_PASSWORD", "");
         if (password.length() < 8) {
             System.err.println("NEO4J_PASSWORD must be set and at least 8 characters long");
@@ -40,6 +42,7 @@ public class Neo4jLauncher {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, pagecache)
+                .setConfig(GraphDatabaseSettings.cypher_min_replan_interval, minReplan)
                 // Bolt waits 5 s for connections and 5 s for its threads when stopping, also
                 // with none open: most of a 10.4 s stop. Whoever stops this server (`neo4j
                 // stop`, a bulk load) has closed its own connections first.

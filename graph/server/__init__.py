@@ -192,7 +192,8 @@ def _spawn(settings: Settings, paths: _Paths, password: str) -> None:
     paths.ready_file.unlink(missing_ok=True)
     cmd = [java, f"-Xmx{settings.neo4j_heap}", f"-Xms{settings.neo4j_heap}", *JVM_FLAGS,
            "-cp", f"{lib}/*", str(LAUNCHER), str(paths.data), settings.neo4j_host,
-           str(settings.neo4j_port), settings.neo4j_pagecache, str(paths.ready_file)]
+           str(settings.neo4j_port), settings.neo4j_pagecache, str(paths.ready_file),
+           str(settings.neo4j_min_replan_interval_s)]
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
     env["NEO4J_PASSWORD"] = password
     with paths.log.open("ab") as log:
