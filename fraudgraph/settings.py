@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     neo4j_heap: str = Field(default="2g", validation_alias="FRAUDGRAPH_NEO4J_HEAP")
     neo4j_pagecache: str = Field(default="1g", validation_alias="FRAUDGRAPH_NEO4J_PAGECACHE")
     # How long a Cypher plan is kept before Neo4j may plan it again (its default: 10 s).
-    # Labels that start small (cases, decisions) change by more than the divergence
-    # threshold between two submissions, so every statement was re-planned every 10 s,
-    # 30-300 ms each time, inside some request (graph.server).
+    # Labels that start small (cases, decisions) keep changing by more than the divergence
+    # threshold, so the decision's statements were re-planned as often as every 10 s,
+    # 30-600 ms each time, inside whichever request ran them next (graph.server).
     neo4j_min_replan_interval_s: int = Field(
         default=600, ge=0, le=86_400, validation_alias="FRAUDGRAPH_NEO4J_MIN_REPLAN_INTERVAL")
     neo4j_home: Path | None = Field(default=None, validation_alias="FRAUDGRAPH_NEO4J_HOME")
