@@ -11,6 +11,11 @@ and the GNN champion, if one is promoted), a pause between them so that each is 
 a submission is below saturation. The first ``--warmup`` are not counted. Reference in the
 same run: a ``RETURN 1`` read through the same runner (BEGIN, RUN, COMMIT), one at a time.
 The applications and their audit events are removed at the end.
+
+``--plans`` also reports how often Neo4j planned each of the decision's statements during
+the measured submissions (``db.stats``, which keeps the last 100 calls of each
+statement): a call whose compilation took over 5 ms counts as a plan, a cache hit takes
+well under one.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,11 +41,21 @@ from lifecycle.decision import submit_application
 from lifecycle.scorers import default_scorers
 
 RETURN_1 = Query("bench.decision.return_1", "RETURN 1 AS one")
+STATS_RESTART = (Query("bench.decision.stats_clear", "CALL db.stats.clear('QUERIES')"),
+                 Query("bench.decision.stats_collect", "CALL db.stats.collect('QUERIES')"))
+STATS = Query("bench.decision.stats",
+              "CALL db.stats.retrieve('QUERIES') YIELD data "
+              "RETURN data.query AS query, data.invocations AS invocations")
+#: A compilation that takes longer than this was a plan, not a cache hit (which takes
+#: tens to hundreds of microseconds on this machine).
+PLANNED_US = 5_000
 
 
 @contextmanager
-def timed_statements() -> Iterator[dict[str, list[float]]]:
-    """Wall time of every statement run in an explicit transaction, by query name."""
+def timed_statements(names: dict[str, str] | None = None
+                     ) -> Iterator[dict[str, list[float]]]:
+    """Wall time of every statement run in an explicit transaction, by query name; each
+    statement's text goes into ``names`` (text to name)."""
     walls: dict[str, list[float]] = defaultdict(list)
     original = Transaction._rows
 
@@ -51,6 +66,8 @@ def timed_statements() -> Iterator[dict[str, list[float]]]:
             return original(self, query, params, convert)
         finally:
             walls[query.name].append(time.perf_counter() - started)
+            if names is not None:
+                names[query.text] = query.name
 
     Transaction._rows = timed  # type: ignore[method-assign]
     try:
@@ -67,15 +84,33 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 
 def _decide(ctx: Lifecycle, rows: list[dict[str, str]], pause: float
-            ) -> tuple[list[float], list[float]]:
-    walls, cpus = [], []
+            ) -> tuple[list[float], list[float], Counter[str]]:
+    walls, cpus, tiers = [], [], Counter[str]()
     for row in rows:
         wall, cpu = time.perf_counter(), time.thread_time()
-        submit_application(ctx, row)
+        decision = submit_application(ctx, row)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.thread_time() - cpu)
+        tiers[str(decision.tier)] += 1
         time.sleep(pause)
-    return walls, cpus
+    return walls, cpus, tiers
+
+
+def plans(runner: QueryRunner, names: dict[str, str], since_ms: int) -> list[dict[str, Any]]:
+    """Per statement of the decision: the calls ``db.stats`` kept since ``since_ms``, how
+    many of them Neo4j planned and the planning time."""
+    out = []
+    for row in runner.read(STATS):
+        name = names.get(row["query"])
+        calls = [c for c in row["invocations"] or [] if c["startTimestampMillis"] >= since_ms]
+        if name is None or not calls:
+            continue
+        planned = [c["elapsedCompileTimeInUs"] for c in calls
+                   if c["elapsedCompileTimeInUs"] > PLANNED_US]
+        out.append({"plans_of": name, "calls_kept": len(calls), "planned": len(planned),
+                    "planning_ms": round(sum(planned) / 1e3, 1),
+                    "worst_plan_ms": round(max(planned, default=0) / 1e3, 1)})
+    return sorted(out, key=lambda line: -line["planning_ms"])
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -93,8 +128,13 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 started = time.perf_counter()
                 runner.read(RETURN_1)
                 pings.append(time.perf_counter() - started)
-            with timed_statements() as statements:
-                walls, cpus = _decide(ctx, rows[args.warmup:], args.pause)
+            if args.plans:
+                for query in STATS_RESTART:
+                    runner.write(query)
+            names: dict[str, str] = {}
+            since_ms = time.time_ns() // 1_000_000
+            with timed_statements(names) as statements:
+                walls, cpus, tiers = _decide(ctx, rows[args.warmup:], args.pause)
             count = len(walls)
             in_statements = sum(sum(v) for v in statements.values()) / count
             out.append({"phase": "lone submissions", "submissions": count,
@@ -102,11 +142,14 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                         "statements_ms_per_submission": round(in_statements * 1e3, 2),
                         "rest_ms_per_submission": round(
                             (statistics.fmean(walls) - in_statements) * 1e3, 2),
+                        "tiers": dict(sorted(tiers.items())),
                         "reference_return_1": _ms(pings)})
             for name, values in sorted(statements.items(), key=lambda kv: -sum(kv[1])):
                 out.append({"statement": name, "per_submission": round(len(values) / count, 2),
                             "ms_per_submission": round(sum(values) / count * 1e3, 2),
                             **_ms(values)})
+            if args.plans:
+                out.extend(plans(runner, names, since_ms))
         finally:
             while runner.write(CLEANUP, prefix=PREFIX)[0]["n"]:
                 pass
@@ -122,6 +165,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between two")
     parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--plans", action="store_true",
+                        help="also count Neo4j's plans of each statement (db.stats)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-decision")
     args = parser.parse_args()
     configure("WARNING")

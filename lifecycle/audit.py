@@ -17,11 +17,26 @@ from graph.runner import Query, QueryRunner, Transaction
 from graph.schema import Label
 from lifecycle.clock import new_id
 
+
+def create_event(*, event_id: str, actor: str, at: str, action: str, target: str,
+                 params: str, recorded_ns: str, outcome: str = "'ok'") -> str:
+    """The Cypher that creates one audit event, each field a Cypher expression: for
+    statements that write their own audit event (a round trip fewer than ``record``)."""
+    return (f"CREATE (:{Label.AUDIT_EVENT} {{event_id: {event_id}, actor: {actor}, "
+            f"at: {at}, action: {action}, target: {target}, params: {params}, "
+            f"outcome: {outcome}, recorded_ns: {recorded_ns}}})")
+
+
+def params_json(params: dict[str, Any] | None) -> str:
+    """An event's parameters as stored: JSON, keys sorted."""
+    return json.dumps(params or {}, sort_keys=True, default=str, ensure_ascii=False)
+
+
 WRITE_EVENT = Query(
     "lifecycle.audit.write",
-    f"CREATE (e:{Label.AUDIT_EVENT} {{event_id: $event_id, actor: $actor, at: $at, "
-    f"action: $action, target: $target, params: $params, outcome: $outcome, "
-    f"recorded_ns: $recorded_ns}})",
+    create_event(event_id="$event_id", actor="$actor", at="$at", action="$action",
+                 target="$target", params="$params", outcome="$outcome",
+                 recorded_ns="$recorded_ns"),
 )
 
 EVENTS_FOR = Query(
@@ -46,8 +61,7 @@ def record(tx: Transaction | QueryRunner, *, actor: str, at: datetime, action: s
     """Write one audit event (inside the caller's transaction when given one)."""
     event_id = new_id("EVT")
     args = dict(event_id=event_id, actor=actor, at=at, action=action, target=target,
-                params=json.dumps(params or {}, sort_keys=True, default=str,
-                                  ensure_ascii=False), outcome=outcome,
+                params=params_json(params), outcome=outcome,
                 recorded_ns=time.time_ns())
     if isinstance(tx, QueryRunner):
         tx.write(WRITE_EVENT, **args)

@@ -40,7 +40,7 @@ from graph.runner import DatabaseUnavailable, Query, QueryError, QueryRunner, Tr
 from graph.schema import Label, Rel
 from ingest import load, records
 from ingest.errors import RowError
-from lifecycle import cases, rules, transitions
+from lifecycle import audit, cases, rules, transitions
 from lifecycle.clock import new_id
 from lifecycle.context import Lifecycle
 from lifecycle.errors import (
@@ -467,9 +467,9 @@ RECORD_VERDICTS = Query(
           seq: v.decision_count + 1, tier: v.tier, outcome: v.outcome, points: v.points,
           reasons: v.reasons, inputs: v.inputs, policy_version: $policy_version,
           decided_at: v.at, decided_by: v.actor, automated: true}})
-      CREATE (:{Label.AUDIT_EVENT} {{event_id: v.event_id, actor: v.actor, at: v.at,
-          action: 'decision.automated', target: a.application_id, params: v.audit_params,
-          outcome: 'ok', recorded_ns: v.recorded_ns}})
+      {audit.create_event(event_id="v.event_id", actor="v.actor", at="v.at",
+                          action="'decision.automated'", target="a.application_id",
+                          params="v.audit_params", recorded_ns="v.recorded_ns")}
       RETURN collect(a.application_id) AS recorded
     }}
     RETURN p.body AS policy_body, recorded
@@ -526,11 +526,10 @@ def _verdict_row(plan: _Plan, policy: Policy) -> dict[str, Any]:
         "ring_score": ring.score if ring and ring.available else None,
         "gnn_score": gnn.score if gnn and gnn.available else None,
         "event_id": new_id("EVT"), "recorded_ns": time.time_ns(),
-        "audit_params": json.dumps(
+        "audit_params": audit.params_json(
             {"decision_id": plan.decision_id, "tier": verdict.tier.value,
              "policy_version": policy.version, "points": verdict.points,
-             "codes": [r.code for r in verdict.reasons], "case_id": plan.case_id},
-            sort_keys=True, default=str, ensure_ascii=False),
+             "codes": [r.code for r in verdict.reasons], "case_id": plan.case_id}),
     }
 
 

@@ -43,6 +43,37 @@ def test_tier_b_case_has_evidence_and_a_working_day_deadline(ctx: Lifecycle,
     assert case.due_at.replace(tzinfo=None) == datetime(2026, 2, 24, 15, 0)
 
 
+def test_opening_a_case_reuses_a_live_one_of_its_kind_and_audits_each_opening(
+        ctx: Lifecycle, clock: Clock) -> None:
+    review = _tier_b(ctx)
+    at = clock()
+
+    def open_(kind: cases.CaseKind) -> str:
+        with ctx.runner.transaction() as tx:
+            return cases.open_case(tx, "APP000002", kind, at=at, sla_days=2,
+                                   evidence={"why": "test"})
+
+    assert open_(cases.CaseKind.REVIEW) == review
+    warning = open_(cases.CaseKind.EARLY_WARNING)
+    assert warning not in (review, None)
+    assert open_(cases.CaseKind.EARLY_WARNING) == warning
+    cases.assign(ctx, warning, "rev1", by="lead")
+    assert open_(cases.CaseKind.EARLY_WARNING) == warning  # in progress is still live
+    cases.close_case(ctx, warning, "false_positive", by="rev1", reason="fleet purchase")
+    again = open_(cases.CaseKind.EARLY_WARNING)
+    assert again not in (review, warning)
+    assert [cases.get_case(ctx.runner, c).kind for c in (review, warning, again)] == [
+        "review", "early_warning", "early_warning"]
+    for case_id in (review, warning, again):
+        opened = [e for e in audit.events_for(ctx.runner, case_id) if e.action == "case.open"]
+        assert [(e.actor, e.params) for e in opened] == [
+            ("system", {"application_id": "APP000002",
+                        "kind": cases.get_case(ctx.runner, case_id).kind.value})]
+    with pytest.raises(NotFound), ctx.runner.transaction() as tx:
+        cases.open_case(tx, "APP999999", cases.CaseKind.REVIEW, at=at, sla_days=2,
+                        evidence={})
+
+
 def test_false_positive_clears_approves_and_labels_legit(ctx: Lifecycle,
                                                           clock: Clock) -> None:
     case_id = _tier_b(ctx)
