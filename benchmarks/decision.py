@@ -25,7 +25,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,14 +84,17 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 
 def _decide(ctx: Lifecycle, rows: list[dict[str, str]], pause: float
-            ) -> tuple[list[float], list[float], Counter[str]]:
-    walls, cpus, tiers = [], [], Counter[str]()
+            ) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    """Wall and CPU seconds of each submission, and the wall seconds by tier."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    tiers: dict[str, list[float]] = defaultdict(list)
     for row in rows:
         wall, cpu = time.perf_counter(), time.thread_time()
         decision = submit_application(ctx, row)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.thread_time() - cpu)
-        tiers[str(decision.tier)] += 1
+        tiers[str(decision.tier)].append(walls[-1])
         time.sleep(pause)
     return walls, cpus, tiers
 
@@ -142,7 +145,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                         "statements_ms_per_submission": round(in_statements * 1e3, 2),
                         "rest_ms_per_submission": round(
                             (statistics.fmean(walls) - in_statements) * 1e3, 2),
-                        "tiers": dict(sorted(tiers.items())),
+                        "by_tier": {tier: {"submissions": len(values), **_ms(values)}
+                                    for tier, values in sorted(tiers.items())},
                         "reference_return_1": _ms(pings)})
             for name, values in sorted(statements.items(), key=lambda kv: -sum(kv[1])):
                 out.append({"statement": name, "per_submission": round(len(values) / count, 2),
