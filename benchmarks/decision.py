@@ -101,19 +101,21 @@ def _decide(ctx: Lifecycle, rows: list[dict[str, str]], pause: float
 
 def plans(runner: QueryRunner, names: dict[str, str], since_ms: int) -> list[dict[str, Any]]:
     """Per statement of the decision: the calls ``db.stats`` kept since ``since_ms``, how
-    many of them Neo4j planned and the planning time."""
-    out = []
+    many of them Neo4j planned and the planning time. Neo4j caches a plan per text and
+    parameter types, so one statement can have several entries: they are added up."""
+    calls: dict[str, list[int]] = defaultdict(list)
     for row in runner.read(STATS):
         name = names.get(row["query"])
-        calls = [c for c in row["invocations"] or [] if c["startTimestampMillis"] >= since_ms]
-        if name is None or not calls:
-            continue
-        planned = [c["elapsedCompileTimeInUs"] for c in calls
-                   if c["elapsedCompileTimeInUs"] > PLANNED_US]
-        out.append({"plans_of": name, "calls_kept": len(calls), "planned": len(planned),
+        if name is not None:
+            calls[name] += [c["elapsedCompileTimeInUs"] for c in row["invocations"] or []
+                            if c["startTimestampMillis"] >= since_ms]
+    out = []
+    for name, compiles in calls.items():
+        planned = [us for us in compiles if us > PLANNED_US]
+        out.append({"plans_of": name, "calls_kept": len(compiles), "planned": len(planned),
                     "planning_ms": round(sum(planned) / 1e3, 1),
                     "worst_plan_ms": round(max(planned, default=0) / 1e3, 1)})
-    return sorted(out, key=lambda line: -line["planning_ms"])
+    return sorted(out, key=lambda line: (-line["planning_ms"], line["plans_of"]))
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
