@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from graph.runner import Query, QueryRunner
-from graph.schema import IN_RING, RUN_FLAGS_MEMBERS, Label, Rel
+from graph.schema import Label, Rel
 
 APP, RING, RUN = Label.APPLICATION.value, Label.RING.value, Label.DETECTION_RUN.value
 MEMBER_OF, DETECTED_IN = Rel.MEMBER_OF.value, Rel.DETECTED_IN.value
@@ -53,12 +53,8 @@ LATEST_RUN_CALL = f"""
 
 
 def member_ring(var: str) -> str:
-    """Cypher: application ``var``'s ring in ``run`` as a map (null when none). Its
-    relationships are only walked when it is flagged as a ring member, or when the run
-    does not flag its members (written before it did): ``graph.schema.IN_RING``."""
-    return (f"CASE WHEN {var}.{IN_RING} OR NOT coalesce(run.{RUN_FLAGS_MEMBERS}, false) "
-            f"THEN head([({var})-[:{MEMBER_OF} {{run_id: run.run_id}}]->(g:{RING}) | "
-            f"{RING_MAP}]) END")
+    """Cypher: application ``var``'s ring in ``run`` as a map (null when none)."""
+    return f"head([({var})-[:{MEMBER_OF} {{run_id: run.run_id}}]->(g:{RING}) | {RING_MAP}])"
 
 
 def ring_row(ring: Mapping[str, Any] | None) -> list[float]:

@@ -144,15 +144,6 @@ ROW_RELS: dict[Rel, Label] = {
 #: decisions and transitions included.
 LINK_KINDS = "link_kinds"
 
-#: The application property a detection run sets (true) on each application it makes a
-#: ring member, and the run property saying that it does: readers of many applications'
-#: rings (the GNN's neighbourhood read) expand an application's relationships for its
-#: ring only where the flag is set, or the run predates it. Walking a neighbour's ~22
-#: relationships (installments included) for a ring one in eight has was 38 % of that
-#: read's db hits on the 1M graph.
-IN_RING = "in_ring"
-RUN_FLAGS_MEMBERS = "flags_members"
-
 #: Where a node keeps the ciphertext of the personal value the audited reveal may show:
 #: an identifier node its own value, an application its applicant's name.
 ENCRYPTED_VALUE: dict[Label, str] = {Label.APPLICATION: "applicant_name_enc",

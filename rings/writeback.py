@@ -3,11 +3,9 @@
 ``(:DetectionRun {run_id, started_at, params_json, counts_json})``,
 ``(:Ring {ring_key, ring_id, run_id, score, size, reasons, reason_codes, first_seen,
 last_seen, ...})-[:DETECTED_IN]->(:DetectionRun)`` and
-``(:Application)-[:MEMBER_OF {run_id}]->(:Ring)``, each member flagged
-(``graph.schema.IN_RING``) and the run saying so (``RUN_FLAGS_MEMBERS``). Earlier runs
-are never touched, so an investigator can see when a ring appeared and how it grew: a
-ring that overlaps a ring of the previous run strongly keeps its ``ring_id`` and
-``first_seen``.
+``(:Application)-[:MEMBER_OF {run_id}]->(:Ring)``. Earlier runs are never touched, so an
+investigator can see when a ring appeared and how it grew: a ring that overlaps a ring of
+the previous run strongly keeps its ``ring_id`` and ``first_seen``.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from graph.runner import Query, QueryRunner
-from graph.schema import IN_RING, RUN_FLAGS_MEMBERS, Label, Rel
+from graph.schema import Label, Rel
 
 A, RING, RUN = Label.APPLICATION.value, Label.RING.value, Label.DETECTION_RUN.value
 MEMBER_OF, DETECTED_IN = Rel.MEMBER_OF.value, Rel.DETECTED_IN.value
@@ -51,7 +49,6 @@ CREATE_MEMBERSHIPS = Query(
     MATCH (g:{RING} {{ring_key: r.ring_key}})
     MATCH (a:{A} {{application_id: r.app}})
     CREATE (a)-[:{MEMBER_OF} {{run_id: $run_id}}]->(g)
-    SET a.{IN_RING} = true
     """,
 )
 
@@ -142,8 +139,7 @@ def write_run(runner: QueryRunner, run_id: str, started_at: datetime, params: di
     runner.write(CREATE_RUN, run_id=run_id, props={
         "started_at": started_at, "status": "writing",
         "params_json": json.dumps(params, sort_keys=True),
-        "counts_json": json.dumps(counts, sort_keys=True), "rings": len(rings),
-        RUN_FLAGS_MEMBERS: True})
+        "counts_json": json.dumps(counts, sort_keys=True), "rings": len(rings)})
     ring_rows = [{"ring_key": f"{r['ring_id']}@{run_id}",
                   "props": {k: v for k, v in r.items() if k != "members"} | {"run_id": run_id}}
                  for r in rings]

@@ -21,13 +21,7 @@ from gnn.data import APP, GRAPH_RELS, PortfolioGraph, build_graph, load_graph, r
 from gnn.evaluate import evaluate
 from gnn.promotion import register_run
 from gnn.registry import LoadedModel, ModelMeta, SchemaMismatch, load_model, model_dir
-from gnn.ring_features import (
-    RING_FEATURES,
-    RING_MAP,
-    application_ring,
-    resolve_ring,
-    ring_row,
-)
+from gnn.ring_features import RING_FEATURES, application_ring, resolve_ring, ring_row
 from gnn.score import (
     flat_neighbourhood,
     one_application,
@@ -60,28 +54,6 @@ COPY_LINKS = {rel: Query(f"test.gnn.rings.copy_{rel.value.lower()}",
                          f"MATCH (m:Application {{application_id: $member}})-[:{rel.value}]->(i) "
                          f"MATCH (n:Application {{application_id: $new}}) "
                          f"CREATE (n)-[:{rel.value}]->(i)") for rel in GRAPH_RELS}
-# Independent of gnn.ring_features: each application's ring in the latest complete run,
-# found by walking its relationships, as the read did before members were flagged.
-RINGS_BY_WALKING = Query(
-    "test.gnn.rings.by_walking",
-    "MATCH (d:DetectionRun) WHERE d.status = 'complete' "
-    "WITH d ORDER BY d.started_at DESC LIMIT 1 "
-    "UNWIND $ids AS id MATCH (b:Application {application_id: id}) "
-    f"RETURN id, head([(b)-[:MEMBER_OF {{run_id: d.run_id}}]->(g:Ring) | {RING_MAP}]) AS ring")
-MEMBER_FLAGS = Query(
-    "test.gnn.rings.member_flags",
-    "MATCH (d:DetectionRun) WHERE d.status = 'complete' "
-    "MATCH (a:Application)-[:MEMBER_OF {run_id: d.run_id}]->() "
-    "RETURN d.flags_members AS run_flag, count(DISTINCT a) AS members, "
-    "count(DISTINCT CASE WHEN a.in_ring THEN a END) AS flagged")
-UNFLAG = Query("test.gnn.rings.unflag",
-               "UNWIND $ids AS id MATCH (a:Application {application_id: id}) "
-               "REMOVE a.in_ring")
-SET_RUN_FLAG = Query("test.gnn.rings.set_run_flag",
-                     "MATCH (d:DetectionRun) SET d.flags_members = $flag")
-REFLAG = Query("test.gnn.rings.reflag",
-               "MATCH (d:DetectionRun) MATCH (a:Application)-[:MEMBER_OF {run_id: d.run_id}]->() "
-               "SET a.in_ring = true")
 NEW_APP = "APP-AFTER-RUN"
 CONFIG = GnnConfig(model=ModelConfig(hidden=16),
                    train=TrainConfig(epochs=3, batch_size=256, patience=2))
@@ -122,41 +94,6 @@ def test_ring_score_without_its_label_reasons() -> None:
     assert ring_row(ring) == ring_row(cleared)
     assert ring_row(ring)[:3] == [1.0, pytest.approx(np.log1p(4)), pytest.approx(0.15)]
     assert ring_row(None) == [0.0] * len(RING_FEATURES)
-
-
-def _neighbour_rings(runner: QueryRunner, app_ids: list[str]) -> dict[str, dict | None]:
-    rings: dict[str, dict | None] = {}
-    for app_id in app_ids:
-        hood = read_neighbourhood(runner, app_id, 10, rings=True)
-        for link in hood["links"]:
-            for n in link["neighbours"]:
-                rings[n["app"]["application_id"]] = n["app"]["ring"]
-    return rings
-
-
-def test_neighbours_rings_come_from_the_member_flags_or_from_walking(
-        portfolio: QueryRunner, graph: PortfolioGraph) -> None:
-    # The run written by detection flags each member and says it does.
-    flags = portfolio.read(MEMBER_FLAGS)
-    assert [(f["run_flag"], f["members"] == f["flagged"]) for f in flags] == [(True, True)]
-    ids = graph.apps["application_id"]
-    ring_col = graph.own[:, -len(RING_FEATURES)]
-    chosen = [str(a) for a in [*ids[ring_col == 1][:8], *ids[ring_col == 0][:4]]]
-    read = _neighbour_rings(portfolio, chosen)
-    walked = {r["id"]: r["ring"] for r in portfolio.read(RINGS_BY_WALKING, ids=list(read))}
-    assert read == walked
-    members = [app for app, ring in read.items() if ring]
-    assert 0 < len(members) < len(read)
-    try:
-        # Members unflagged: the flagged run's readers no longer see their rings...
-        portfolio.write(UNFLAG, ids=members)
-        assert not any(_neighbour_rings(portfolio, chosen).values())
-        # ...and a run that does not flag its members (written before it did) is walked.
-        portfolio.write(SET_RUN_FLAG, flag=None)
-        assert _neighbour_rings(portfolio, chosen) == walked
-    finally:
-        portfolio.write(SET_RUN_FLAG, flag=True)
-        portfolio.write(REFLAG)
 
 
 def test_training_reads_the_latest_run(portfolio: QueryRunner,
